@@ -1,0 +1,1 @@
+"""One module per outside system: typed, retrying, rate-aware clients with no business rules."""

@@ -1,0 +1,1 @@
+"""One module per flow: a pure core (what to write, given what was read) and a thin ``run()``."""

@@ -1,0 +1,1 @@
+"""PDF rendering (reportlab): data in, bytes out."""
