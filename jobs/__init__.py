@@ -1,1 +1,19 @@
-"""One module per flow: a pure core (what to write, given what was read) and a thin ``run()``."""
+"""One module per flow: a pure core (what to write, given what was read) and a thin ``run()``.
+
+:func:`register` is how the runtime learns about the built-in flows; a new flow adds its
+line here and touches nothing in ``naturhome_sync``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from naturhome_sync.flows import FlowRegistry
+    from naturhome_sync.settings import Settings
+
+
+def register(registry: FlowRegistry, settings: Settings) -> None:
+    from jobs import housekeeping
+
+    housekeeping.register(registry, settings)

@@ -10,9 +10,9 @@ these classes; flows raise them for their own reasons (a mapping that cannot be 
     └── SyncError                   raised while processing an event (carries ``category``)
         ├── TransientError          "transient"        network, 5xx, lock contention -> retry
         │   └── RateLimitedError    "rate_limited"     429 / daily quota -> retry after a delay
-        ├── AuthError               "auth"             credentials refused after one re-login -> dead
+        ├── AuthError               "auth"             refused even after a fresh login -> dead
         ├── PermanentDataError      "permanent_data"   the input cannot be written as is -> dead
-        └── PermanentConfigError    "permanent_config" the org or the settings lack something -> dead
+        └── PermanentConfigError    "permanent_config" the org or settings lack something -> dead
 
 Anything else escaping a flow is a bug; the worker records it with category ``"internal"``
 and retries it like a transient error until the attempt budget runs out, so a flaky bug
@@ -89,31 +89,31 @@ class SyncError(NaturhomeError):
 class TransientError(SyncError):
     """Try again later: the same request may well succeed (timeouts, 5xx, row locks)."""
 
-    category = "transient"
+    category: ClassVar[Category] = "transient"
 
 
 class RateLimitedError(TransientError):
     """The outside system asks us to slow down; ``retry_after`` says for how long."""
 
-    category = "rate_limited"
+    category: ClassVar[Category] = "rate_limited"
 
 
 class AuthError(SyncError):
     """Credentials were refused even after one fresh login; a person must fix them."""
 
-    category = "auth"
+    category: ClassVar[Category] = "auth"
 
 
 class PermanentDataError(SyncError):
     """This input can never be written as it is (validation, mapping, unknown record)."""
 
-    category = "permanent_data"
+    category: ClassVar[Category] = "permanent_data"
 
 
 class PermanentConfigError(SyncError):
     """The org or the settings lack something the flow needs (missing field, no access)."""
 
-    category = "permanent_config"
+    category: ClassVar[Category] = "permanent_config"
 
 
 def category_of(exc: BaseException) -> Category:

@@ -185,7 +185,9 @@ class ObjectDef:
 class PermissionSetDef:
     name: str
     label: str
-    object_permissions: Mapping[str, frozenset[str]]  # object -> {"create","read","edit","delete",...}
+    object_permissions: Mapping[
+        str, frozenset[str]
+    ]  # object -> {"create","read","edit","delete",...}
     field_permissions: Mapping[str, tuple[bool, bool]]  # "Obj.Field" -> (readable, editable)
 
 

@@ -1,0 +1,3 @@
+from naturhome_sync.cli import main
+
+main()

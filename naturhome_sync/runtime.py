@@ -1,0 +1,225 @@
+"""The runtime of one process: settings, store, flows, connectors and metrics, wired once.
+
+Every entry point (``serve``, ``worker``, ``run``, ``demo``, the tests) builds a
+:class:`Runtime` from settings and asks it for what it needs: a worker, the scheduler, the
+HTTP app. Connectors are built lazily by :class:`Services` the first time a flow asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from naturhome_sync.errors import ConfigurationError
+from naturhome_sync.flows import FlowContext, FlowRegistry, FlowResult, load_plugins
+from naturhome_sync.logs import get_logger
+from naturhome_sync.metrics import Metrics
+from naturhome_sync.settings import Settings
+from naturhome_sync.store import Inbox, NewEvent, SchemaState, create_db_engine, schema_state
+from naturhome_sync.store import upgrade as upgrade_schema
+from naturhome_sync.store.cursors import Cursors
+from naturhome_sync.store.db import is_sqlite
+from naturhome_sync.store.inbox import EnqueueResult, Event, utcnow
+from naturhome_sync.store.runs import JobRuns
+from naturhome_sync.worker import Outcome, Worker, default_worker_name
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from naturhome_sync.scheduler import TickScheduler
+
+log = get_logger("naturhome_sync.runtime")
+
+
+class Services:
+    """Connectors shared by the flows of one process, built on first use.
+
+    Jobs register a factory per connector name (``salesforce``, ``hubspot``...); tests
+    replace one with :meth:`override`.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._factories: dict[str, Callable[[Runtime], Any]] = {}
+        self._instances: dict[str, Any] = {}
+
+    def register(self, name: str, factory: Callable[[Runtime], Any]) -> None:
+        self._factories[name] = factory
+
+    def override(self, name: str, instance: Any) -> None:
+        self._instances[name] = instance
+
+    def get(self, name: str) -> Any:
+        if name not in self._instances:
+            factory = self._factories.get(name)
+            if factory is None:
+                raise ConfigurationError(f"no connector named {name!r} is available")
+            self._instances[name] = factory(self.runtime)
+        return self._instances[name]
+
+    def close(self) -> None:
+        for instance in self._instances.values():
+            close = getattr(instance, "close", None)
+            if callable(close):
+                close()
+        self._instances.clear()
+
+
+def build_registry(settings: Settings) -> FlowRegistry:
+    import jobs
+
+    registry = FlowRegistry()
+    jobs.register(registry, settings)
+    load_plugins(registry, settings, settings.plugins)
+    return registry
+
+
+def read_schedules_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"not valid YAML: {exc}", source=str(path)) from exc
+    if not isinstance(data, dict):
+        raise ConfigurationError("expected a mapping of flow: schedule", source=str(path))
+    schedules: dict[str, str] = {}
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise ConfigurationError(
+                "schedule must be a string ('every 5m', a cron line or 'off')",
+                source=str(path),
+                key=str(key),
+            )
+        schedules[str(key)] = value
+    return schedules
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, registry: FlowRegistry | None = None) -> None:
+        self.settings = settings
+        self.engine = create_db_engine(
+            settings.database_url,
+            pool_size=settings.database.pool_size,
+            busy_timeout_ms=settings.database.sqlite_busy_timeout_ms,
+        )
+        self.inbox = Inbox(self.engine, max_attempts=settings.worker.max_attempts)
+        self.cursors = Cursors(self.engine)
+        self.job_runs = JobRuns(self.engine)
+        self.metrics = Metrics(self.inbox)
+        self.services = Services(self)
+        self.registry = registry if registry is not None else build_registry(settings)
+        self.workers: list[Worker] = []
+        self.inbox.add_listener(self._on_enqueue)
+        self.schedules = self.registry.schedules(
+            read_schedules_file(settings.schedules_file), settings.schedules
+        )
+        # Validate schedules now: a bad cron line must stop start-up, not the first tick.
+        from naturhome_sync.scheduler import parse_schedule
+
+        for flow, spec in self.schedules.items():
+            parse_schedule(spec, settings.timezone, source=str(settings.schedules_file), key=flow)
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return is_sqlite(self.engine)
+
+    def _on_enqueue(self, result: EnqueueResult, event: NewEvent) -> None:
+        self.metrics.received(event.source, event.flow, created=result.created)
+        if result.created:
+            for worker in self.workers:
+                worker.wake()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def schema_state(self) -> SchemaState:
+        return schema_state(self.engine)
+
+    def ensure_schema(self, *, auto_upgrade_sqlite: bool = True) -> SchemaState:
+        """Upgrade an SQLite store in place; refuse an out-of-date PostgreSQL one."""
+        state = self.schema_state()
+        if state.is_current:
+            return state
+        if self.uses_sqlite and auto_upgrade_sqlite:
+            log.info("upgrading the SQLite store", current=state.current, head=state.head)
+            return upgrade_schema(self.engine)
+        raise ConfigurationError(state.describe(), source="database")
+
+    def upgrade(self) -> SchemaState:
+        return upgrade_schema(self.engine)
+
+    # -- components --------------------------------------------------------------------------
+
+    def new_worker(self, index: int = 0) -> Worker:
+        worker = Worker(self, default_worker_name(index))
+        self.workers.append(worker)
+        return worker
+
+    def scheduler(self) -> TickScheduler:
+        from naturhome_sync.scheduler import TickScheduler
+
+        return TickScheduler(self.inbox, self.schedules, timezone=self.settings.timezone)
+
+    def app(self) -> FastAPI:
+        from naturhome_sync.app import create_app
+
+        return create_app(self)
+
+    # -- one-off runs ------------------------------------------------------------------------
+
+    def run_flow(self, name: str, *, payload: dict[str, Any] | None = None) -> Outcome:
+        """Run a flow now, through the inbox (stored, recorded, retried like any event)."""
+        if name not in self.registry:
+            raise ConfigurationError(f"no flow named {name!r} (known: {self.registry.names})")
+        import uuid
+
+        result = self.inbox.enqueue(
+            NewEvent(
+                source="cli",
+                kind="manual",
+                flow=name,
+                dedupe_key=f"manual:{uuid.uuid4().hex}",
+                payload=payload or {},
+            )
+        )
+        worker = Worker(self, default_worker_name())
+        outcome = worker.run_once(event_id=result.event_id)
+        assert outcome is not None, "a just-enqueued event must be claimable"
+        return outcome
+
+    def dry_run(self, name: str, *, payload: dict[str, Any] | None = None) -> FlowResult:
+        """Run a flow's handler with ``dry_run`` set: nothing is stored, nothing is written."""
+        flow = self.registry.get(name)
+        if flow is None:
+            raise ConfigurationError(f"no flow named {name!r} (known: {self.registry.names})")
+        now = utcnow()
+        event = Event(
+            id=0,
+            source="cli",
+            kind="dry-run",
+            flow=name,
+            dedupe_key="dry-run",
+            payload=payload or {},
+            status="running",
+            attempts=1,
+            received_at=now,
+            available_at=now,
+            started_at=now,
+            finished_at=None,
+            last_error=None,
+            error_category=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            correlation_id="dry-run",
+            replay_count=0,
+            replayed_at=None,
+            replayed_by=None,
+        )
+        return flow.handler(FlowContext(runtime=self, event=event, dry_run=True)) or FlowResult()
+
+    def close(self) -> None:
+        self.services.close()
+        self.engine.dispose()
