@@ -7,6 +7,7 @@ their flows (``FlowRegistry.add_router``); this module knows none of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -72,27 +73,32 @@ class BodySizeLimit:
                 return
         received = 0
         started = False
+        rejected = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            # The framework turns exceptions raised while it reads the body into its own
+            # 400, so answer 413 right here and swallow whatever the app sends afterwards.
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    if not started and not rejected:
+                        rejected = True
+                        await self._reject(send, 413, self._message())
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await self._reject(send, 413, self._message())
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, counting_receive, guarded_send)
 
     def _message(self) -> str:
         return f"request body larger than {self.max_bytes} bytes"

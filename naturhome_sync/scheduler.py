@@ -107,7 +107,13 @@ class TickScheduler:
             },
         )
         for flow, trigger in self.triggers.items():
-            self._scheduler.add_job(self.enqueue_tick, trigger, args=[flow], id=flow, name=flow)
+            self._scheduler.add_job(self._on_fire, trigger, args=[flow], id=flow, name=flow)
+
+    def _on_fire(self, flow: str, scheduled_at: datetime | None = None) -> None:
+        # APScheduler checks a job's signature when it is added; the executor supplies
+        # ``scheduled_at`` when it fires.
+        assert scheduled_at is not None
+        self.enqueue_tick(flow, scheduled_at)
 
     def enqueue_tick(self, flow: str, scheduled_at: datetime) -> EnqueueResult:
         event = tick_event(flow, scheduled_at)

@@ -1,0 +1,169 @@
+"""Workers running real flows (the shipped ``probe`` test flow and ``housekeeping``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from naturhome_sync.flows import Flow, FlowContext, FlowResult
+from naturhome_sync.runtime import Runtime
+from naturhome_sync.store.inbox import NewEvent
+from naturhome_sync.testing import probe_counts
+
+
+def enqueue_probe(runtime: Runtime, key: str, **payload: object) -> int:
+    return runtime.inbox.enqueue(
+        NewEvent(source="testing", kind="probe", flow="probe", dedupe_key=key, payload=payload)
+    ).event_id
+
+
+def drain(runtime: Runtime, *, timeout: float = 10) -> list[str]:
+    """Run a worker until nothing is due or pending; returns the outcome statuses."""
+    worker = runtime.new_worker()
+    statuses: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        outcome = worker.run_once()
+        if outcome is not None:
+            statuses.append(outcome.status)
+            continue
+        if runtime.inbox.depth_by_status()["pending"] == 0:
+            return statuses
+        time.sleep(0.01)
+    raise AssertionError(f"events still pending after {timeout}s: {statuses}")
+
+
+def test_success_is_recorded_with_counters(runtime: Runtime) -> None:
+    event_id = enqueue_probe(runtime, "ok")
+    assert drain(runtime) == ["done"]
+    event = runtime.inbox.get(event_id)
+    assert event is not None and event.status == "done" and event.attempts == 1
+    (run,) = runtime.inbox.runs_of(event_id)
+    assert run["status"] == "succeeded" and run["counters"] == {"probed": 1}
+    assert run["trigger"] == "testing" and run["finished_at"] >= run["started_at"]
+    assert probe_counts(runtime.engine) == {event_id: 1}
+
+
+def test_transient_errors_are_retried_with_backoff_then_succeed(runtime: Runtime) -> None:
+    event_id = enqueue_probe(runtime, "flaky", fail="transient", times=2)
+    assert drain(runtime) == ["retry", "retry", "done"]
+    runs = runtime.inbox.runs_of(event_id)
+    assert [r["status"] for r in runs] == ["retrying", "retrying", "succeeded"]
+    assert "probe asked to fail (transient) on attempt 1" in runs[0]["error"]
+    assert probe_counts(runtime.engine) == {event_id: 1}
+
+
+def test_retry_after_from_the_error_is_honoured(runtime: Runtime) -> None:
+    event_id = enqueue_probe(runtime, "slow-down", fail="rate_limited", times=1, retry_after=30)
+    worker = runtime.new_worker()
+    outcome = worker.run_once()
+    assert outcome is not None and outcome.status == "retry"
+    assert outcome.category == "rate_limited" and outcome.delay_seconds == 30
+    assert worker.run_once() is None  # not due for 30 s
+    event = runtime.inbox.get(event_id)
+    assert event is not None and event.status == "pending"
+
+
+@pytest.mark.parametrize("category", ["permanent_data", "permanent_config", "auth"])
+def test_permanent_errors_go_dead_at_once(runtime: Runtime, category: str) -> None:
+    event_id = enqueue_probe(runtime, "bad", fail=category)
+    assert drain(runtime) == ["dead"]
+    event = runtime.inbox.get(event_id)
+    assert event is not None and event.error_category == category and event.attempts == 1
+    assert probe_counts(runtime.engine) == {}
+
+
+def test_attempts_exhausted_go_dead_with_the_last_error(runtime: Runtime) -> None:
+    event_id = enqueue_probe(runtime, "always", fail="internal")  # max_attempts = 3
+    assert drain(runtime) == ["retry", "retry", "dead"]
+    event = runtime.inbox.get(event_id)
+    assert event is not None and event.status == "dead" and event.attempts == 3
+    assert event.error_category == "internal"
+    assert (event.last_error or "").startswith("RuntimeError: probe asked to fail")
+    assert "testing.py" in (event.last_error or "")  # where it happened
+
+
+def test_replayed_dead_event_runs_again_and_succeeds(runtime: Runtime) -> None:
+    event_id = enqueue_probe(runtime, "fixable", fail="permanent_data", times=1)
+    assert drain(runtime) == ["dead"]
+    assert runtime.inbox.replay([event_id], by="admin") == [event_id]
+    # attempts restart at 0, so the probe's "fail on attempt 1" fails once more...
+    assert drain(runtime) == ["dead"]
+    # ...which is why replay is what an admin does *after* fixing the cause:
+    with runtime.engine.begin() as conn:
+        from naturhome_sync.store.tables import inbox_events
+
+        conn.execute(inbox_events.update().where(inbox_events.c.id == event_id).values(payload={}))
+    runtime.inbox.replay([event_id], by="admin")
+    assert drain(runtime) == ["done"]
+    runs = runtime.inbox.runs_of(event_id)
+    assert [r["trigger"] for r in runs] == ["testing", "replay", "replay"]
+
+
+def test_unknown_flow_is_dead_with_a_config_error(runtime: Runtime) -> None:
+    event_id = runtime.inbox.enqueue(
+        NewEvent(source="x", kind="y", flow="no_such_flow", dedupe_key="1")
+    ).event_id
+    assert drain(runtime) == ["dead"]
+    event = runtime.inbox.get(event_id)
+    assert event is not None and event.error_category == "permanent_config"
+    assert "no flow named 'no_such_flow'" in (event.last_error or "")
+
+
+def test_dead_letters_and_resolutions_feed_the_mirror_flow(runtime: Runtime) -> None:
+    mirrored: list[tuple[str, dict[str, object]]] = []
+
+    def mirror(ctx: FlowContext) -> FlowResult:
+        mirrored.append((ctx.event.kind, ctx.event.payload))
+        return FlowResult()
+
+    runtime.registry.add(Flow(name="error_mirror", handler=mirror, description="test"))
+    runtime.registry.dead_letter_flow = "error_mirror"
+    event_id = enqueue_probe(runtime, "dies", fail="permanent_data", times=1)
+    drain(runtime)
+    assert [kind for kind, _ in mirrored] == ["dead_letter"]
+    payload = mirrored[0][1]
+    assert payload["event_id"] == event_id and payload["category"] == "permanent_data"
+    assert payload["flow"] == "probe" and payload["attempts"] == 1
+    with runtime.engine.begin() as conn:
+        from naturhome_sync.store.tables import inbox_events
+
+        conn.execute(inbox_events.update().where(inbox_events.c.id == event_id).values(payload={}))
+    runtime.inbox.replay([event_id], by="admin")
+    drain(runtime)
+    assert [kind for kind, _ in mirrored] == ["dead_letter", "resolved"]
+    assert mirrored[1][1]["event_id"] == event_id
+
+
+def test_housekeeping_through_the_inbox(runtime: Runtime) -> None:
+    enqueue_probe(runtime, "recent")
+    drain(runtime)
+    outcome = runtime.run_flow("housekeeping")
+    assert outcome.status == "done"
+    assert outcome.counters == {"events_purged": 0, "job_runs_purged": 0}
+    dry = runtime.dry_run("housekeeping")
+    assert dry.summary is not None and dry.summary.startswith("would purge 0")
+
+
+def test_worker_run_forever_wakes_on_enqueue_and_stops(settings_factory: Any) -> None:
+    settings = settings_factory(worker={"poll_interval_seconds": 5})
+    runtime = Runtime(settings)
+    runtime.upgrade()
+    worker = runtime.new_worker()
+    import threading
+
+    thread = threading.Thread(target=worker.run_forever)
+    thread.start()
+    try:
+        started = time.monotonic()
+        event_id = enqueue_probe(runtime, "wake")
+        while runtime.inbox.get(event_id).status != "done":  # type: ignore[union-attr]
+            assert time.monotonic() - started < 3, "the enqueue did not wake the worker"
+            time.sleep(0.01)
+    finally:
+        worker.stop()
+        thread.join(timeout=5)
+        runtime.close()
+    assert not thread.is_alive()
