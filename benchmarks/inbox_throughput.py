@@ -1,0 +1,172 @@
+"""Inbox throughput: events enqueued and processed per second, next to plain inserts.
+
+For each store (SQLite always; PostgreSQL when a URL is given) the same run measures:
+
+- baseline: plain single-row INSERT transactions into a table of the inbox's shape, without
+  the dedupe constraint or the queue logic: what the database itself can do here;
+- enqueue: ``Inbox.enqueue`` (idempotent insert + listeners), one transaction each, as the
+  webhook handler does;
+- process: claim + run a no-op flow + complete (with its job run), by one worker on SQLite
+  and by four worker threads on PostgreSQL (SKIP LOCKED).
+
+Ratios against the baseline are what to compare across machines.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from benchmarks.harness import Result, Row, Timer
+from naturhome_sync.flows import Flow, FlowRegistry, FlowResult
+from naturhome_sync.runtime import Runtime
+from naturhome_sync.settings import load_settings
+from naturhome_sync.store.inbox import NewEvent, utcnow
+from naturhome_sync.store.tables import BigId, JsonType, UTCDateTime
+
+BASELINE = sa.Table(
+    "bench_baseline_events",
+    sa.MetaData(),
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("flow", sa.String(64), nullable=False),
+    sa.Column("dedupe_key", sa.String(255), nullable=False),
+    sa.Column("payload", JsonType, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("available_at", UTCDateTime, nullable=False),
+    sa.Column("correlation_id", sa.String(64), nullable=False),
+)
+
+PAYLOAD = {"conversion_id": "c0ffee", "values": [{"name": "email", "value": "a@b.be"}] * 8}
+
+
+def _registry() -> FlowRegistry:
+    registry = FlowRegistry()
+    registry.add(Flow(name="noop", handler=lambda ctx: FlowResult(), description="benchmark"))
+    return registry
+
+
+def _baseline(runtime: Runtime, n: int) -> float:
+    BASELINE.metadata.create_all(runtime.engine)
+    with Timer() as timer:
+        for i in range(n):
+            now = utcnow()
+            with runtime.engine.begin() as conn:
+                conn.execute(
+                    BASELINE.insert().values(
+                        source="bench",
+                        kind="k",
+                        flow="noop",
+                        dedupe_key=f"b{i}",
+                        payload=PAYLOAD,
+                        status="pending",
+                        attempts=0,
+                        received_at=now,
+                        available_at=now,
+                        correlation_id=uuid.uuid4().hex,
+                    )
+                )
+    return n / timer.seconds
+
+
+def _enqueue(runtime: Runtime, n: int) -> float:
+    with Timer() as timer:
+        for i in range(n):
+            runtime.inbox.enqueue(
+                NewEvent(source="bench", kind="k", flow="noop", dedupe_key=f"e{i}", payload=PAYLOAD)
+            )
+    return n / timer.seconds
+
+
+def _process(runtime: Runtime, n: int, threads: int) -> float:
+    def drain() -> None:
+        worker = runtime.new_worker(len(runtime.workers))
+        while worker.run_once() is not None:
+            pass
+
+    with Timer() as timer:
+        pool = [threading.Thread(target=drain) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+    done = runtime.inbox.depth_by_status()["done"]
+    assert done == n, f"expected {n} done, got {done}"
+    return n / timer.seconds
+
+
+def _measure(case: str, url: str, n: int, threads: int) -> list[Row]:
+    settings = load_settings(
+        database={"url": url},
+        log={"level": "WARNING"},
+        schedules_file=Path(tempfile.gettempdir()) / "no-schedules.yaml",  # noop flow only
+    )
+    runtime = Runtime(settings, registry=_registry())
+    try:
+        runtime.upgrade()
+        baseline = _baseline(runtime, n)
+        enqueue = _enqueue(runtime, n)
+        process = _process(runtime, n, threads)
+    finally:
+        runtime.close()
+    return [
+        Row(case, "plain inserts", baseline, "rows/s", note="baseline"),
+        Row(case, "enqueue", enqueue, "events/s", baseline),
+        Row(
+            case,
+            f"process ({threads} worker{'s' if threads > 1 else ''})",
+            process,
+            "events/s",
+            baseline,
+        ),
+    ]
+
+
+def _postgres_schema_url(base: str) -> tuple[str, Any]:
+    from urllib.parse import quote
+
+    from naturhome_sync.store.db import normalise_url
+
+    base = normalise_url(base)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}", drop
+
+
+def run(options: dict[str, Any]) -> Result:
+    n = int(options.get("events", 2000))
+    result = Result(
+        name="inbox_throughput",
+        description=__doc__.strip().splitlines()[0] if __doc__ else "",
+        params={"events": n},
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        result.rows += _measure("sqlite", url, n, threads=1)
+    pg = options.get("postgres_url")
+    if pg:
+        url, drop = _postgres_schema_url(pg)
+        try:
+            result.rows += _measure("postgresql", url, n, threads=4)
+        finally:
+            drop()
+    else:
+        result.params["postgresql"] = "skipped: set NATURHOME_BENCH_DATABASE_URL"
+    return result

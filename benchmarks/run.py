@@ -1,0 +1,49 @@
+"""``make bench``: run the benchmarks and write benchmarks/results/<name>.{json,md}.
+
+Usage: python benchmarks/run.py [NAME ...] [--events N]
+PostgreSQL figures need NATURHOME_BENCH_DATABASE_URL (or NATURHOME_TEST_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` as a package
+
+from benchmarks import inbox_throughput  # noqa: E402
+from benchmarks.harness import machine, write  # noqa: E402
+from naturhome_sync.logs import configure_logging  # noqa: E402
+
+BENCHMARKS = {
+    "inbox_throughput": inbox_throughput.run,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", default=list(BENCHMARKS), help="benchmarks to run")
+    parser.add_argument("--events", type=int, default=2000)
+    args = parser.parse_args()
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; known: {sorted(BENCHMARKS)}")
+    options = {
+        "events": args.events,
+        "postgres_url": os.environ.get("NATURHOME_BENCH_DATABASE_URL")
+        or os.environ.get("NATURHOME_TEST_DATABASE_URL"),
+    }
+    configure_logging("WARNING", "json")
+    info = machine()
+    for name in args.names:
+        result = BENCHMARKS[name](options)
+        json_path, md_path = write(result, info)
+        print(md_path.read_text())
+        print(f"written: {json_path}, {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
