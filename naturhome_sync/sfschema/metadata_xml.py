@@ -156,3 +156,50 @@ def text(element: ET.Element, tag: str) -> str | None:
 
 def has(element: ET.Element, tag: str) -> bool:
     return element.find(_NS + tag) is not None
+
+
+class Element:
+    """One metadata element plus the file it came from, for errors that name both."""
+
+    def __init__(self, path: Path, element: ET.Element) -> None:
+        self.path = path
+        self.element = element
+
+    def error(self, key: str, message: str) -> ConfigurationError:
+        return ConfigurationError(message, source=str(self.path), key=key)
+
+    def text(self, tag: str) -> str | None:
+        return text(self.element, tag)
+
+    def required_text(self, tag: str) -> str:
+        value = self.text(tag)
+        if value is None:
+            raise self.error(tag, "element is missing or empty")
+        return value
+
+    def boolean(self, tag: str, default: bool = False) -> bool:
+        value = self.text(tag)
+        if value is None:
+            return default
+        if value not in ("true", "false"):
+            raise self.error(tag, f"expected true or false, got {value!r}")
+        return value == "true"
+
+    def integer(self, tag: str) -> int | None:
+        value = self.text(tag)
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise self.error(tag, f"expected an integer, got {value!r}") from None
+
+    def required_integer(self, tag: str) -> int:
+        value = self.integer(tag)
+        if value is None:
+            raise self.error(tag, "element is missing or empty")
+        return value
+
+    def sub(self, tag: str) -> Element | None:
+        found = child(self.element, tag)
+        return Element(self.path, found) if found is not None else None

@@ -10,7 +10,6 @@ checkbox default...) are the linter's job (``lint.py``).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -57,54 +56,7 @@ _PERMISSION_FLAGS = {
 }
 
 
-class _Element:
-    """One metadata element plus the file it came from, for errors that name both."""
-
-    def __init__(self, path: Path, element: ET.Element) -> None:
-        self.path = path
-        self.element = element
-
-    def error(self, key: str, message: str) -> ConfigurationError:
-        return ConfigurationError(message, source=str(self.path), key=key)
-
-    def text(self, tag: str) -> str | None:
-        return mx.text(self.element, tag)
-
-    def required_text(self, tag: str) -> str:
-        value = self.text(tag)
-        if value is None:
-            raise self.error(tag, "element is missing or empty")
-        return value
-
-    def boolean(self, tag: str, default: bool = False) -> bool:
-        value = self.text(tag)
-        if value is None:
-            return default
-        if value not in ("true", "false"):
-            raise self.error(tag, f"expected true or false, got {value!r}")
-        return value == "true"
-
-    def integer(self, tag: str) -> int | None:
-        value = self.text(tag)
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise self.error(tag, f"expected an integer, got {value!r}") from None
-
-    def required_integer(self, tag: str) -> int:
-        value = self.integer(tag)
-        if value is None:
-            raise self.error(tag, "element is missing or empty")
-        return value
-
-    def sub(self, tag: str) -> _Element | None:
-        found = mx.child(self.element, tag)
-        return _Element(self.path, found) if found is not None else None
-
-
-def _root(path: Path, expected: str) -> _Element:
+def _root(path: Path, expected: str) -> mx.Element:
     _, root = mx.parse_file(path)
     if not mx.in_metadata_namespace(root) or mx.local_name(root.tag) != expected:
         raise ConfigurationError(
@@ -112,10 +64,10 @@ def _root(path: Path, expected: str) -> _Element:
             source=str(path),
             key=mx.local_name(root.tag),
         )
-    return _Element(path, root)
+    return mx.Element(path, root)
 
 
-def _picklist_values(doc: _Element, multi: bool) -> tuple[tuple[PicklistValue, ...], bool]:
+def _picklist_values(doc: mx.Element, multi: bool) -> tuple[tuple[PicklistValue, ...], bool]:
     value_set = doc.sub("valueSet")
     if value_set is None:
         raise doc.error("valueSet", "a picklist needs a valueSet")
@@ -126,7 +78,7 @@ def _picklist_values(doc: _Element, multi: bool) -> tuple[tuple[PicklistValue, .
         raise doc.error("valueSetDefinition", "a picklist needs its values")
     values: list[PicklistValue] = []
     for raw in mx.children(definition.element, "value"):
-        entry = _Element(doc.path, raw)
+        entry = mx.Element(doc.path, raw)
         name = entry.required_text("fullName")
         values.append(
             PicklistValue(
@@ -143,7 +95,7 @@ def _picklist_values(doc: _Element, multi: bool) -> tuple[tuple[PicklistValue, .
     return tuple(values), value_set.boolean("restricted")
 
 
-def _field_attrs(doc: _Element, type_: str, name: str) -> dict[str, Any]:
+def _field_attrs(doc: mx.Element, type_: str, name: str) -> dict[str, Any]:
     """Type-specific attributes of a field, checked for what the model needs."""
     attrs: dict[str, Any] = {"length": _FIXED_LENGTHS.get(type_)}
     if type_ == "Text":
@@ -255,7 +207,7 @@ def _resolve_summary(
     return replace(field, type=source.type, precision=source.precision, scale=source.scale)
 
 
-def _name_field(doc: _Element, path: Path) -> FieldDef:
+def _name_field(doc: mx.Element, path: Path) -> FieldDef:
     name_doc = doc.sub("nameField")
     if name_doc is None:
         raise doc.error("nameField", "a custom object needs a nameField")
@@ -312,7 +264,7 @@ def _read_value_set(path: Path) -> tuple[PicklistValue, ...]:
     doc = _root(path, "StandardValueSet")
     values: list[PicklistValue] = []
     for raw in mx.children(doc.element, "standardValue"):
-        entry = _Element(path, raw)
+        entry = mx.Element(path, raw)
         name = entry.required_text("fullName")
         values.append(
             PicklistValue(
@@ -334,12 +286,12 @@ def _read_permission_set(path: Path) -> PermissionSetDef:
     doc = _root(path, "PermissionSet")
     objects: dict[str, frozenset[str]] = {}
     for raw in mx.children(doc.element, "objectPermissions"):
-        entry = _Element(path, raw)
+        entry = mx.Element(path, raw)
         flags = frozenset(v for k, v in _PERMISSION_FLAGS.items() if entry.boolean(k))
         objects[entry.required_text("object")] = flags
     fields: dict[str, tuple[bool, bool]] = {}
     for raw in mx.children(doc.element, "fieldPermissions"):
-        entry = _Element(path, raw)
+        entry = mx.Element(path, raw)
         fields[entry.required_text("field")] = (
             entry.boolean("readable"),
             entry.boolean("editable"),
