@@ -3,8 +3,8 @@
 Both need the same facts (which files make up the project, which object a field file
 belongs to, the text of one element) but react differently to bad input: the reader stops
 with a ``ConfigurationError`` because a half-read schema would make the emulator lie, while
-the linter keeps going and reports every problem at once. This module only finds and
-parses; it never decides.
+the linter keeps going and reports every problem at once. This module finds and parses;
+``Element`` turns a bad value into the reader's error, naming file and element.
 """
 
 from __future__ import annotations

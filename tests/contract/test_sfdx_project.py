@@ -8,8 +8,10 @@ the values in order; ("Lookup", target) / ("MD", target) name the parent object.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -466,3 +468,19 @@ def test_permission_set_covers_every_custom_object_and_field_it_may(project: Sch
     for key in permission_set.field_permissions:
         object_name, field_name = key.split(".")
         assert field_name in project.objects[object_name].fields
+
+
+def test_schema_reference_doc_is_up_to_date(project: Schema) -> None:
+    """docs/salesforce-schema.md is generated; a stale copy misleads admins."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "salesforce-schema.md"
+    if not doc.parent.is_dir():
+        pytest.skip("no docs/ folder beside the tests (not a checkout)")
+    script = SALESFORCE / "tools" / "render_schema_doc.py"
+    spec = importlib.util.spec_from_file_location("render_schema_doc", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert doc.read_text(encoding="utf-8") == module.render(project), (
+        "run: python salesforce/tools/render_schema_doc.py"
+    )
