@@ -286,6 +286,7 @@ _CREATE_ONLY: dict[str, Any] = {"updateable": False}
 
 
 def _content_version() -> ObjectDef:
+    # Not deletable: a version goes away only with its ContentDocument.
     return _object("ContentVersion", "Content Version", "Content Versions", [
         _text("Title", "Title", 255, required=True, name_field=True),
         _text("PathOnClient", "Path On Client", 500, required=True, **_CREATE_ONLY),
@@ -298,6 +299,7 @@ def _content_version() -> ObjectDef:
              ("Account", "Contact", "Opportunity", "Case", "User"), "FirstPublishLocation",
              **_CREATE_ONLY),
         _field("Description", "Description", "LongTextArea", length=1000),
+        _text("ReasonForChange", "Reason For Change", 1000),
         _picklist("ContentLocation", "Content Location",
                   _values("S", "E", "L", default="S"), defaulted_on_create=True, **_CREATE_ONLY),
         _field("ContentUrl", "Content URL", "Url", length=1300, **_CREATE_ONLY),
@@ -307,7 +309,7 @@ def _content_version() -> ObjectDef:
         _text("VersionNumber", "Version Number", 20, **_READ_ONLY),
         _checkbox("IsLatest", "Is Latest", **_READ_ONLY),
         _text("Checksum", "Checksum", 50, **_READ_ONLY),
-    ])  # fmt: skip
+    ], deletable=False)  # fmt: skip
 
 
 def _content_document() -> ObjectDef:
