@@ -166,7 +166,11 @@ class ChildRelationship:
 
 @dataclass(frozen=True)
 class ObjectDef:
-    """One sObject. ``fields`` is keyed by canonical API name; look up with ``field()``."""
+    """One sObject. ``fields`` is keyed by canonical API name; look up with ``field()``.
+
+    ``createable``/``updateable``/``deletable``/``queryable`` are the object-level describe
+    flags (ContentDocument cannot be created through the API, a User cannot be deleted...).
+    """
 
     name: str
     label: str
@@ -208,9 +212,8 @@ class ObjectDef:
 class PermissionSetDef:
     name: str
     label: str
-    object_permissions: Mapping[
-        str, frozenset[str]
-    ]  # object -> {"create","read","edit","delete",...}
+    #: object -> {"create", "read", "edit", "delete", "viewAll", "modifyAll"} (those granted)
+    object_permissions: Mapping[str, frozenset[str]]
     field_permissions: Mapping[str, tuple[bool, bool]]  # "Obj.Field" -> (readable, editable)
 
 
