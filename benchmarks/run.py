@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` as a package
 
-from benchmarks import inbox_throughput  # noqa: E402
-from benchmarks.harness import machine, write  # noqa: E402
-from naturhome_sync.logs import configure_logging  # noqa: E402
+from benchmarks import inbox_throughput
+from benchmarks.harness import machine, write
+from naturhome_sync.logs import configure_logging
 
 BENCHMARKS = {
     "inbox_throughput": inbox_throughput.run,
