@@ -6,6 +6,7 @@ same run (a ratio survives a noisy or slower machine); absolute numbers are kept
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -60,10 +61,8 @@ def machine() -> dict[str, Any]:
         "simple-salesforce",
         "hubspot-api-client",
     ):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
