@@ -13,6 +13,7 @@ urllib3's own retries are switched off so only one layer decides.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
@@ -261,8 +262,8 @@ class HubSpotClient:
             )
             response = self._with_retries(
                 "batch read contacts",
-                lambda request=request: self._batch_api.read(  # type: ignore[misc]
-                    request, archived=False, _request_timeout=self._timeout
+                functools.partial(
+                    self._batch_api.read, request, archived=False, _request_timeout=self._timeout
                 ),
             )
             contacts += [Contact.from_sdk(record) for record in response.results or []]
