@@ -25,7 +25,6 @@ import hubspot.crm.contacts as hs_contacts
 import requests
 import urllib3
 from hubspot import HubSpot
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.hubspot_errors import (
@@ -38,6 +37,7 @@ from connectors.hubspot_errors import (
 )
 from connectors.hubspot_files import download_with_redirects
 from connectors.hubspot_models import Contact, DownloadedFile, Submission, SubmissionPage
+from connectors.hubspot_settings import HubSpotSettings
 from naturhome_sync.errors import SyncError, TransientError
 
 T = TypeVar("T")
@@ -49,44 +49,6 @@ BURST_WINDOW_S = 10.0
 #: Every sub-package of hubspot-api-client defines its own ApiException (no shared base);
 #: list each package the connector calls.
 SDK_API_EXCEPTIONS: tuple[type[Exception], ...] = (hs_contacts.ApiException,)
-
-
-class HubSpotSettings(BaseModel):
-    """HubSpot connection settings (nested as ``hubspot`` in the service settings).
-
-    ``webhook_public_base_url`` is the scheme, host and any path prefix HubSpot uses to
-    reach the service (``https://sync.naturhome.be``); signatures cover the URL HubSpot
-    called, which a reverse proxy hides from us. ``None`` trusts the request's own URL.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    access_token: SecretStr
-    client_secret: SecretStr
-    base_url: str = "https://api.hubapi.com"
-    portal_id: int | None = None
-    form_guids: list[str] = Field(default_factory=list)
-    webhook_public_base_url: str | None = None
-    signature_max_age_s: int = Field(default=300, gt=0)
-    connect_timeout_s: float = Field(default=5.0, gt=0)
-    read_timeout_s: float = Field(default=30.0, gt=0)
-    download_timeout_s: float = Field(default=60.0, gt=0)
-    max_file_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
-    opportunity_id_property: str = "salesforce_opportunity_id"
-    opportunity_url_property: str = "salesforce_opportunity_url"
-    retry_attempts: int = Field(default=3, ge=1, le=10)
-    retry_max_wait_s: float = Field(default=5.0, ge=0)
-    account_timezone: str = "Europe/Brussels"
-
-    @field_validator("base_url", "webhook_public_base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/")
 
 
 class _BurstWindow:

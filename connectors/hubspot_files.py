@@ -8,9 +8,9 @@ origin, never to the storage host, whatever ``requests``' own stripping rules be
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from email.message import Message
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import requests
 
@@ -21,6 +21,8 @@ from naturhome_sync.errors import SyncError
 MAX_REDIRECTS = 5
 CHUNK_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_EXTENDED_FILENAME = re.compile(r"filename\*\s*=\s*([^']*)'[^']*'([^;]+)", re.IGNORECASE)
+_PLAIN_FILENAME = re.compile(r'filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))', re.IGNORECASE)
 
 
 def download_with_redirects(
@@ -65,7 +67,7 @@ def download_with_redirects(
                 )
             content = _read_capped(response, max_bytes)
             return DownloadedFile(
-                name=_file_name(response, signed_url),
+                name=_safe_name(_file_name(response, signed_url)),
                 content=content,
                 content_type=(response.headers.get("Content-Type") or "application/octet-stream")
                 .split(";")[0]
@@ -105,13 +107,26 @@ def _too_large(size: int, max_bytes: int) -> HubSpotFileTooLargeError:
     )
 
 
+def _safe_name(name: str) -> str:
+    """Keep the last path segment: a name is a label, never a place to write to."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+
+
 def _file_name(response: requests.Response, signed_url: str) -> str:
-    """From ``Content-Disposition``, else the link's ``filename`` parameter, else its id."""
-    disposition = response.headers.get("Content-Disposition")
-    if disposition:
-        message = Message()
-        message["Content-Disposition"] = disposition
-        name = message.get_filename()
+    """From ``Content-Disposition`` (``filename*`` first, RFC 6266), else the link's
+    ``filename`` parameter, else the file id at the end of its path."""
+    disposition = response.headers.get("Content-Disposition", "")
+    extended = _EXTENDED_FILENAME.search(disposition)
+    if extended:
+        charset = extended.group(1) or "utf-8"
+        try:
+            return unquote(extended.group(2).strip(), encoding=charset, errors="replace")
+        except LookupError:  # an unknown charset name
+            pass
+    plain = _PLAIN_FILENAME.search(disposition)
+    if plain:
+        quoted, bare = plain.group(1), plain.group(2)
+        name = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare.strip()
         if name:
             return name
     query = parse_qs(urlsplit(signed_url).query)

@@ -138,7 +138,8 @@ async def download(request: Request) -> Response:
     file = runtime.store.file(file_id)
     if file is None:
         return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
-    disposition = f"attachment; filename*=UTF-8''{quote(file.filename)}"
+    fallback = file.filename.encode("ascii", "replace").decode().replace('"', "_")
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file.filename)}"
     return Response(
         file.content,
         media_type=file.content_type,

@@ -97,6 +97,22 @@ class RateLimiter:
         }
 
 
+def _coerce(name: str, value: Any) -> Any:
+    kind = RUNTIME_SETTINGS[name]
+    if value is None and name == "service_webhook_url":
+        return None
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, str):
+        return value
+    if kind is float and numeric:
+        return float(value)
+    if kind is int and numeric and float(value).is_integer():
+        return int(value)
+    raise ValueError(f"{name} must be {kind.__name__}, got {value!r}")
+
+
 def _expire(window: deque[float], horizon: float) -> None:
     while window and window[0] <= horizon:
         window.popleft()
@@ -196,19 +212,14 @@ class EmulatorRuntime:
     # settings and reset ----------------------------------------------------------------------
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change runtime switches; all or nothing, so a typo leaves the emulator as it was."""
         unknown = sorted(set(changes) - set(RUNTIME_SETTINGS))
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
+        clean = {name: _coerce(name, value) for name, value in changes.items()}
         with self._lock:
-            for name, value in changes.items():
-                kind = RUNTIME_SETTINGS[name]
-                if value is not None and not isinstance(
-                    value, kind | int if kind is float else kind
-                ):
-                    raise ValueError(f"{name} must be {kind.__name__}")
-                if value is None and name != "service_webhook_url":
-                    raise ValueError(f"{name} cannot be null")
-                setattr(self.config, name, kind(value) if value is not None else None)
+            for name, value in clean.items():
+                setattr(self.config, name, value)
         return self.settings()
 
     def settings(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from connectors.hubspot import (
     HubSpotFileUrlError,
     HubSpotSettings,
 )
-from connectors.hubspot_files import _read_capped
+from connectors.hubspot_files import _file_name, _read_capped, _safe_name
 from naturhome_sync.errors import AuthError
 from sandbox.hubspot import HubSpotEmulator, HubSpotEmulatorConfig
 
@@ -96,6 +96,26 @@ def test_size_cap_also_holds_without_content_length() -> None:
         _read_capped(response, 2048)
     response.raw = io.BytesIO(b"x" * 2048)
     assert _read_capped(response, 2048) == b"x" * 2048
+
+
+@pytest.mark.parametrize(
+    ("disposition", "expected"),
+    [
+        ("attachment; filename=\"a?.pdf\"; filename*=UTF-8''%C3%A9t%C3%A9.pdf", "été.pdf"),
+        ("attachment; filename*=utf-8''plan%201.pdf; filename=\"x.pdf\"", "plan 1.pdf"),
+        ('attachment; filename="coupe \\"A\\".pdf"', 'coupe "A".pdf'),
+        ("attachment; filename=plain.dwg", "plain.dwg"),
+        ("attachment", "from-link.pdf"),
+    ],
+)
+def test_file_name_prefers_the_extended_parameter(disposition: str, expected: str) -> None:
+    response = requests.Response()
+    response.headers["Content-Disposition"] = disposition
+    link = (
+        "http://h/form-integrations/v1/uploaded-files/signed-url-redirect/9?filename=from-link.pdf"
+    )
+    assert _file_name(response, link) == expected
+    assert _safe_name("..\\..\\etc/passwd") == "passwd"
 
 
 def test_expired_storage_link_is_transient_and_retried(
