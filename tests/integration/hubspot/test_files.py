@@ -156,6 +156,7 @@ def test_unreachable_storage_host(tmp_path: Path, closed_port_url: str, make_fil
         url = plans_url(client, "x@example.be")
         with pytest.raises(HubSpotFileUnavailableError) as caught:
             client.download_file(url)
+        client.close()
         assert caught.value.code == "FILE_UNREACHABLE"
         assert caught.value.retryable
 
