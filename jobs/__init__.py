@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 def register(registry: FlowRegistry, settings: Settings) -> None:
-    from jobs import housekeeping
+    from jobs import housekeeping, integration_errors
 
     housekeeping.register(registry, settings)
+    integration_errors.register(registry, settings)

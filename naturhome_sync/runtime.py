@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from naturhome_sync.errors import ConfigurationError
+from naturhome_sync.errors import ConfigurationError, PermanentConfigError
 from naturhome_sync.flows import FlowContext, FlowRegistry, FlowResult, load_plugins
 from naturhome_sync.logs import get_logger
 from naturhome_sync.metrics import Metrics
@@ -29,6 +29,8 @@ from naturhome_sync.worker import Outcome, Worker, default_worker_name
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from connectors.hubspot import HubSpotClient
+    from connectors.salesforce import SalesforceClient
     from naturhome_sync.scheduler import TickScheduler
 
 log = get_logger("naturhome_sync.runtime")
@@ -60,12 +62,42 @@ class Services:
             self._instances[name] = factory(self.runtime)
         return self._instances[name]
 
+    @property
+    def salesforce(self) -> SalesforceClient:
+        client: SalesforceClient = self.get("salesforce")
+        return client
+
+    @property
+    def hubspot(self) -> HubSpotClient:
+        client: HubSpotClient = self.get("hubspot")
+        return client
+
     def close(self) -> None:
         for instance in self._instances.values():
             close = getattr(instance, "close", None)
             if callable(close):
                 close()
         self._instances.clear()
+
+
+def _salesforce(runtime: Runtime) -> Any:
+    from connectors.salesforce import SalesforceClient
+
+    if runtime.settings.salesforce is None:
+        raise PermanentConfigError(
+            "Salesforce is not configured (NATURHOME_SALESFORCE__AUTH, __USERNAME, ...)"
+        )
+    return SalesforceClient(runtime.settings.salesforce, metrics=runtime.metrics)
+
+
+def _hubspot(runtime: Runtime) -> Any:
+    from connectors.hubspot import HubSpotClient
+
+    if runtime.settings.hubspot is None:
+        raise PermanentConfigError(
+            "HubSpot is not configured (NATURHOME_HUBSPOT__ACCESS_TOKEN, __CLIENT_SECRET, ...)"
+        )
+    return HubSpotClient(runtime.settings.hubspot)
 
 
 def build_registry(settings: Settings) -> FlowRegistry:
@@ -111,6 +143,8 @@ class Runtime:
         self.job_runs = JobRuns(self.engine)
         self.metrics = Metrics(self.inbox)
         self.services = Services(self)
+        self.services.register("salesforce", _salesforce)
+        self.services.register("hubspot", _hubspot)
         self.registry = registry if registry is not None else build_registry(settings)
         self.workers: list[Worker] = []
         self.inbox.add_listener(self._on_enqueue)

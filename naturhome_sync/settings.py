@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.hubspot_settings import HubSpotSettings
+from connectors.salesforce_settings import SalesforceSettings
 from naturhome_sync.errors import ConfigurationError
 from naturhome_sync.paths import shipped_dir
 
@@ -100,6 +102,9 @@ class Settings(BaseSettings):
     retry: RetrySettings = RetrySettings()
     log: LogSettings = LogSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
+    #: Connectors: unset until configured (flows that need one fail with a config error).
+    salesforce: SalesforceSettings | None = None
+    hubspot: HubSpotSettings | None = None
     #: flow name -> schedule (``every 5m``, a 5-field cron line, or ``off``); overrides the
     #: schedules file, which overrides each flow's own default.
     schedules: dict[str, str] = Field(default_factory=dict)

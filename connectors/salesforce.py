@@ -1,0 +1,693 @@
+"""The Salesforce port the flows use: a small typed client over simple-salesforce 1.12.10.
+
+What it adds to simple-salesforce, and why:
+
+- **One login path, re-authentication once whatever the call path.** We log in ourselves
+  (JWT bearer, client credentials, OAuth password or SOAP) and hand simple-salesforce the
+  session. On ``INVALID_SESSION_ID`` from *any* call (REST, query, collections, files) the
+  client logs in again once and repeats the call; a second refusal is an :class:`AuthError`.
+  (simple-salesforce's own refresh works on some paths only and recurses without end on a
+  session that keeps being refused.)
+- **A timeout on every request** (:class:`connectors.http.TimeoutSession`).
+- **Errors mapped by ``errorCode``** into the service's taxonomy
+  (:mod:`connectors.salesforce_errors`), including per-record errors of collections.
+- **Short retries for transient errors only** (tenacity); longer waits go back to the
+  queue as the error's ``retry_after``.
+- **API budget**: ``Sforce-Limit-Info`` of every response feeds Prometheus gauges and
+  :meth:`SalesforceClient.check_budget`, which stops non-urgent flows above a share of the
+  daily allocation.
+- **Helpers the flows need**: ``query_iter``, ``upsert_many`` (sObject Collections, 200 a
+  call, per-record results, optional skip of unchanged records), ``composite``/``graph``,
+  ``attach_file`` (idempotent), ``submit_for_approval``, ``log_task``.
+
+``SalesforceSettings.emulator_url`` points the whole client at the local emulator (the one
+documented switch; production never sets it).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceResourceNotFound
+from simple_salesforce.login import SalesforceLogin
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from connectors.http import TimeoutSession
+from connectors.salesforce_composite import (
+    CompositeResult,
+    GraphResult,
+    SubRequest,
+    parse_composite,
+    parse_graph,
+)
+from connectors.salesforce_errors import map_exception, record_error
+from connectors.salesforce_settings import SalesforceSettings
+from connectors.salesforce_values import encode_record, soql_quote
+from naturhome_sync.errors import AuthError, RateLimitedError, SyncError, TransientError
+from naturhome_sync.logs import get_logger
+
+T = TypeVar("T")
+log = get_logger("connectors.salesforce")
+
+COLLECTION_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    used: int
+    limit: int
+
+    @property
+    def ratio(self) -> float:
+        return self.used / self.limit if self.limit else 0.0
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The outcome of one record of a collections call, aligned with the input."""
+
+    index: int
+    success: bool
+    id: str | None = None
+    created: bool | None = None
+    skipped: bool = False
+    error: SyncError | None = None
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    id: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    content_version_id: str
+    content_document_id: str | None
+    created: bool
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    success: bool
+    instance_id: str | None
+    instance_status: str | None
+    workitem_ids: list[str] = field(default_factory=list)
+    errors: list[Any] = field(default_factory=list)
+
+
+def build_session(settings: SalesforceSettings) -> requests.Session:
+    """The HTTP session of the client: timeouts always; the emulator redirect if set."""
+    session = TimeoutSession(settings.connect_timeout_s, settings.read_timeout_s)
+    if settings.emulator_url:
+        from connectors.salesforce_transport import EmulatorRedirectAdapter
+
+        session.mount("https://", EmulatorRedirectAdapter(settings.emulator_url))
+    return session
+
+
+class SalesforceClient:
+    """Thread-safe: the workers of one process share one client (and one session)."""
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        *,
+        metrics: Any | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session = session or build_session(settings)
+        self.session.hooks["response"].append(self._observe_response)
+        self._sf: Salesforce | None = None
+        self._login_lock = threading.Lock()
+        self.usage: ApiUsage | None = None
+        self.api_calls = 0  # data calls answered by the org (logins excluded)
+        self.logins = 0
+        self._gauges = _Gauges(metrics) if metrics is not None else None
+
+    # -- session -----------------------------------------------------------------------------
+
+    @property
+    def sf(self) -> Salesforce:
+        if self._sf is None:
+            with self._login_lock:
+                if self._sf is None:
+                    self._sf = self._login()
+        return self._sf
+
+    @property
+    def instance_url(self) -> str:
+        return f"https://{self.sf.sf_instance}"
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        """The Lightning URL of a record, as a user opens it."""
+        return f"{self.instance_url}/lightning/r/{object_name}/{record_id}/view"
+
+    def _login(self) -> Salesforce:
+        s = self.settings
+        secret = _secret
+        kwargs: dict[str, Any] = {
+            "session": self.session,
+            "sf_version": s.api_version,
+            "domain": s.domain,
+        }
+        if s.auth == "jwt":
+            kwargs.update(username=s.username, consumer_key=s.consumer_key)
+            if s.private_key:
+                kwargs["privatekey"] = secret(s.private_key)
+            else:
+                kwargs["privatekey_file"] = str(Path(str(s.private_key_file)))
+        elif s.auth == "client_credentials":
+            kwargs.update(consumer_key=s.consumer_key, consumer_secret=secret(s.consumer_secret))
+        elif s.auth == "password":
+            kwargs.update(
+                username=s.username,
+                password=secret(s.password) + secret(s.security_token),
+                consumer_key=s.consumer_key,
+                consumer_secret=secret(s.consumer_secret),
+            )
+        else:
+            kwargs.update(
+                username=s.username,
+                password=secret(s.password),
+                security_token=secret(s.security_token),
+            )
+        try:
+            session_id, instance = SalesforceLogin(**kwargs)
+        except Exception as exc:
+            raise map_exception(exc, "login") from exc
+        self.logins += 1
+        log.info("logged in to Salesforce", auth=s.auth, instance=instance)
+        return Salesforce(
+            instance=instance,
+            session_id=session_id,
+            session=self.session,
+            version=s.api_version,
+            parse_float=Decimal,
+            object_pairs_hook=dict,
+        )
+
+    def _relogin(self, stale: Salesforce | None) -> Salesforce:
+        with self._login_lock:
+            if self._sf is stale or self._sf is None:  # another thread may have done it
+                self._sf = self._login()
+            return self._sf
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- calling -----------------------------------------------------------------------------
+
+    def call(self, operation: str, fn: Callable[[Salesforce], T]) -> T:
+        """Run ``fn`` with re-login once on an expired session, short transient retries,
+        and every error mapped into the taxonomy."""
+        retrying = Retrying(
+            retry=retry_if_exception(_retry_now),
+            stop=stop_after_attempt(self.settings.retry_attempts),
+            wait=self._wait,
+            reraise=True,
+        )
+        result: T = retrying(self._call_once, operation, fn)
+        return result
+
+    def _call_once(self, operation: str, fn: Callable[[Salesforce], T]) -> T:
+        sf = self.sf
+        try:
+            return fn(sf)
+        except (SalesforceExpiredSession, RecursionError):
+            log.info("session expired, logging in again", operation=operation)
+            sf = self._relogin(sf)
+            try:
+                return fn(sf)
+            except (SalesforceExpiredSession, RecursionError) as exc:
+                raise AuthError(
+                    f"{operation}: session refused again right after a fresh login",
+                    code="INVALID_SESSION_ID",
+                ) from exc
+            except Exception as exc:
+                raise map_exception(exc, operation) from exc
+        except Exception as exc:
+            raise map_exception(exc, operation) from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(self.settings.retry_max_wait_s, 0.25 * 2 ** (state.attempt_number - 1))
+        hinted = exc.retry_after if isinstance(exc, SyncError) and exc.retry_after else 0.0
+        return float(min(self.settings.retry_max_wait_s, max(backoff, hinted)))
+
+    def _observe_response(self, response: requests.Response, *_a: Any, **_k: Any) -> None:
+        info = response.headers.get("Sforce-Limit-Info")
+        if "/services/oauth2/" in response.url or "/services/Soap/" in response.url:
+            return
+        self.api_calls += 1
+        if info:
+            usage = parse_limit_info(info)
+            if usage:
+                self.usage = usage
+                if self._gauges:
+                    self._gauges.update(usage)
+
+    def check_budget(self, *, urgent: bool = False) -> None:
+        """Stop a non-urgent flow when the org's daily API allocation is running low."""
+        if urgent or self.usage is None:
+            return
+        if self.usage.ratio >= self.settings.api_usage_stop_ratio:
+            raise RateLimitedError(
+                f"Salesforce API usage at {self.usage.used}/{self.usage.limit} "
+                f"({self.usage.ratio:.0%}), above the {self.settings.api_usage_stop_ratio:.0%} "
+                "reserved for urgent flows",
+                code="API_BUDGET",
+                retry_after=15 * 60,
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def query(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        return list(self.query_iter(soql, include_deleted=include_deleted))
+
+    def query_iter(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        """Every row of ``soql``, page by page (one API call per 2,000 rows)."""
+        page: dict[str, Any] = self.call("query", _query(soql, include_deleted))
+        while True:
+            yield from page.get("records", [])
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self.call("query_more", _more(next_url))
+
+    def count(self, soql: str) -> int:
+        page: dict[str, Any] = self.call("query", _query(soql, False))
+        return int(page["totalSize"])
+
+    def get(
+        self, object_name: str, record_id: str, fields: Sequence[str] | None = None
+    ) -> dict[str, Any] | None:
+        params = {"fields": ",".join(fields)} if fields else None
+
+        def fn(sf: Salesforce) -> dict[str, Any] | None:
+            try:
+                result: dict[str, Any] = getattr(sf, object_name).get(record_id, params=params)
+            except SalesforceResourceNotFound:
+                return None
+            return result
+
+        return self.call(f"get {object_name}", fn)
+
+    def get_by_external_id(
+        self, object_name: str, field_name: str, value: str
+    ) -> dict[str, Any] | None:
+        path = f"sobjects/{object_name}/{field_name}/{quote(str(value), safe='')}"
+
+        def fn(sf: Salesforce) -> dict[str, Any] | None:
+            try:
+                result: dict[str, Any] | None = sf.restful(path)
+            except SalesforceResourceNotFound:
+                return None
+            return result
+
+        return self.call(f"get {object_name} by {field_name}", fn)
+
+    def describe(self, object_name: str | None = None) -> Any:
+        path = f"sobjects/{object_name}/describe" if object_name else "sobjects"
+        return self.restful(path)
+
+    def limits(self) -> Any:
+        return self.restful("limits/")
+
+    def restful(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
+        """Any REST resource under /services/data/vXX.X/ (JSON answer, None for 204)."""
+
+        def fn(sf: Salesforce) -> Any:
+            return sf.restful(path, method=method, **kwargs)
+
+        return self.call(f"{method} {path.split('?')[0]}", fn)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def create(self, object_name: str, values: Mapping[str, Any]) -> str:
+        body = encode_record(values)
+        result = self.restful(f"sobjects/{object_name}/", "POST", json=body)
+        return str(result["id"])
+
+    def update(self, object_name: str, record_id: str, values: Mapping[str, Any]) -> None:
+        body = encode_record(values)
+        self.restful(f"sobjects/{object_name}/{record_id}", "PATCH", json=body)
+
+    def upsert(
+        self, object_name: str, external_field: str, external_id: str, values: Mapping[str, Any]
+    ) -> UpsertResult:
+        """Create or update by external id (201 created; 200, or 204 on older APIs, updated)."""
+        body = {k: v for k, v in encode_record(values).items() if k != external_field}
+        path = f"sobjects/{object_name}/{external_field}/{quote(str(external_id), safe='')}"
+
+        def fn(sf: Salesforce) -> requests.Response:
+            response: requests.Response = sf._call_salesforce(
+                "PATCH", sf.base_url + path, name=path, json=body
+            )
+            return response
+
+        response = self.call(f"upsert {object_name}", fn)
+        if response.status_code == 204 or not response.content:
+            found = self.get_by_external_id(object_name, external_field, external_id)
+            if not found:
+                raise TransientError(f"upsert {object_name}: record not readable after upsert")
+            return UpsertResult(id=str(found["Id"]), created=False)
+        data = response.json()
+        return UpsertResult(id=str(data["id"]), created=bool(data.get("created", False)))
+
+    def delete(self, object_name: str, record_id: str) -> None:
+        self.restful(f"sobjects/{object_name}/{record_id}", "DELETE")
+
+    def upsert_many(
+        self,
+        object_name: str,
+        external_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool = False,
+        skip_unchanged: bool = False,
+    ) -> list[RecordResult]:
+        """Upsert by external id with sObject Collections, 200 records a call.
+
+        Results come back aligned with ``records``; a failed record carries its mapped
+        error and does not fail the others (unless ``all_or_none``). With
+        ``skip_unchanged``, records whose values Salesforce already holds are not sent
+        (one query per chunk instead of a write that would change nothing but
+        LastModifiedDate).
+        """
+        results: list[RecordResult] = []
+        for start in range(0, len(records), COLLECTION_LIMIT):
+            chunk = list(records[start : start + COLLECTION_LIMIT])
+            results.extend(
+                self._upsert_chunk(
+                    object_name, external_field, chunk, start, all_or_none, skip_unchanged
+                )
+            )
+        return results
+
+    def _upsert_chunk(
+        self,
+        object_name: str,
+        external_field: str,
+        chunk: list[Mapping[str, Any]],
+        offset: int,
+        all_or_none: bool,
+        skip_unchanged: bool,
+    ) -> list[RecordResult]:
+        encoded = [encode_record(r) for r in chunk]
+        skipped: dict[int, str] = {}
+        if skip_unchanged:
+            skipped = self._unchanged(object_name, external_field, encoded)
+        to_send = [i for i in range(len(encoded)) if i not in skipped]
+        outcome: dict[int, RecordResult] = {
+            i: RecordResult(index=offset + i, success=True, id=rid, created=False, skipped=True)
+            for i, rid in skipped.items()
+        }
+        if to_send:
+            body = {
+                "allOrNone": all_or_none,
+                "records": [{"attributes": {"type": object_name}, **encoded[i]} for i in to_send],
+            }
+            answer = self.restful(
+                f"composite/sobjects/{object_name}/{external_field}", "PATCH", json=body
+            )
+            for i, item in zip(to_send, answer or [], strict=True):
+                ext = str(encoded[i].get(external_field, ""))
+                if item.get("success"):
+                    outcome[i] = RecordResult(
+                        index=offset + i,
+                        success=True,
+                        id=item.get("id"),
+                        created=bool(item.get("created")),
+                    )
+                else:
+                    error = record_error(item.get("errors") or [], record=f"{object_name} {ext}")
+                    error.external_id = ext
+                    outcome[i] = RecordResult(index=offset + i, success=False, error=error)
+        return [outcome[i] for i in range(len(encoded))]
+
+    def _unchanged(
+        self, object_name: str, external_field: str, encoded: list[dict[str, Any]]
+    ) -> dict[int, str]:
+        keys = [str(r[external_field]) for r in encoded if r.get(external_field)]
+        if not keys:
+            return {}
+        fields = sorted({f for r in encoded for f in r} | {"Id", external_field})
+        soql = (
+            f"SELECT {', '.join(fields)} FROM {object_name} WHERE {external_field} IN "
+            f"({', '.join(soql_quote(k) for k in keys)})"
+        )
+        existing = {str(row[external_field]).lower(): row for row in self.query(soql)}
+        unchanged: dict[int, str] = {}
+        for i, record in enumerate(encoded):
+            row = existing.get(str(record.get(external_field, "")).lower())
+            if row and all(_same(row.get(k), v) for k, v in record.items()):
+                unchanged[i] = str(row["Id"])
+        return unchanged
+
+    def composite(
+        self, requests_: Iterable[SubRequest], *, all_or_none: bool = True
+    ) -> CompositeResult:
+        """One Composite call: ≤ 25 subrequests for one API call."""
+        subrequests = list(requests_)
+        body = {
+            "allOrNone": all_or_none,
+            "compositeRequest": [r.to_json(self.settings.api_version) for r in subrequests],
+        }
+        answer = self.restful("composite", "POST", json=body)
+        return parse_composite(answer, subrequests)
+
+    def graph(self, graphs: Mapping[str, Sequence[SubRequest]]) -> GraphResult:
+        """One Composite Graph call: each graph commits entirely or not at all."""
+        body = {
+            "graphs": [
+                {
+                    "graphId": graph_id,
+                    "compositeRequest": [r.to_json(self.settings.api_version) for r in nodes],
+                }
+                for graph_id, nodes in graphs.items()
+            ]
+        }
+        answer = self.restful("composite/graph", "POST", json=body)
+        return parse_graph(answer, graphs)
+
+    # -- files, approvals, activities ----------------------------------------------------------
+
+    def find_file(self, key: str) -> AttachedFile | None:
+        rows = self.query(
+            "SELECT Id, ContentDocumentId FROM ContentVersion "
+            f"WHERE Naturhome_Key__c = {soql_quote(key)} ORDER BY CreatedDate DESC LIMIT 1"
+        )
+        if not rows:
+            return None
+        return AttachedFile(str(rows[0]["Id"]), rows[0].get("ContentDocumentId"), created=False)
+
+    def attach_file(
+        self,
+        record_id: str,
+        filename: str,
+        content: bytes,
+        *,
+        key: str,
+        title: str | None = None,
+    ) -> AttachedFile:
+        """Attach ``content`` to the record as a Salesforce file, once per ``key``."""
+        existing = self.find_file(key)
+        if existing:
+            return existing
+        version_id = self.create(
+            "ContentVersion", file_version(record_id, filename, content, key=key, title=title)
+        )
+        row = self.get("ContentVersion", version_id, ["ContentDocumentId"])
+        return AttachedFile(version_id, (row or {}).get("ContentDocumentId"), created=True)
+
+    def download_file(self, content_version_id: str) -> bytes:
+        def fn(sf: Salesforce) -> bytes:
+            content_versions: Any = getattr(sf, "ContentVersion")  # noqa: B009 (SFType via __getattr__)
+            data: bytes = content_versions.get_base64(content_version_id, "VersionData")
+            return data
+
+        return self.call("download file", fn)
+
+    def submit_for_approval(
+        self,
+        record_id: str,
+        *,
+        comments: str = "",
+        process: str | None = None,
+        next_approver_ids: Sequence[str] = (),
+    ) -> ApprovalResult:
+        request: dict[str, Any] = {
+            "actionType": "Submit",
+            "contextId": record_id,
+            "comments": comments,
+        }
+        if process:
+            request["processDefinitionNameOrId"] = process
+        if next_approver_ids:
+            request["nextApproverIds"] = list(next_approver_ids)
+        return self._approval(request)
+
+    def decide_approval(
+        self, workitem_id: str, *, approve: bool, comments: str = ""
+    ) -> ApprovalResult:
+        return self._approval(
+            {
+                "actionType": "Approve" if approve else "Reject",
+                "contextId": workitem_id,
+                "comments": comments,
+            }
+        )
+
+    def _approval(self, request: dict[str, Any]) -> ApprovalResult:
+        answer = self.restful("process/approvals/", "POST", json={"requests": [request]})
+        item = (answer or [{}])[0]
+        if not item.get("success"):
+            raise record_error(
+                item.get("errors") or [{"message": str(item)}],
+                record=f"approval of {request['contextId']}",
+            )
+        return ApprovalResult(
+            success=True,
+            instance_id=item.get("instanceId"),
+            instance_status=item.get("instanceStatus"),
+            workitem_ids=list(item.get("newWorkitemIds") or []),
+        )
+
+    def log_task(
+        self,
+        what_id: str,
+        subject: str,
+        *,
+        key: str,
+        description: str | None = None,
+        owner_id: str | None = None,
+        status: str = "Completed",
+        activity_date: Any = None,
+        priority: str = "Normal",
+    ) -> UpsertResult:
+        """A Task on the record's timeline, once per ``key`` (upsert on Naturhome_Key__c)."""
+        return self.upsert(
+            "Task",
+            "Naturhome_Key__c",
+            key,
+            task_values(
+                what_id,
+                subject,
+                description=description,
+                owner_id=owner_id,
+                status=status,
+                activity_date=activity_date,
+                priority=priority,
+            ),
+        )
+
+
+def task_values(
+    what_id: str,
+    subject: str,
+    *,
+    description: str | None = None,
+    owner_id: str | None = None,
+    status: str = "Completed",
+    activity_date: Any = None,
+    priority: str = "Normal",
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "WhatId": what_id,
+        "Subject": subject[:255],
+        "Status": status,
+        "Priority": priority,
+    }
+    if description:
+        values["Description"] = description
+    if owner_id:
+        values["OwnerId"] = owner_id
+    if activity_date:
+        values["ActivityDate"] = activity_date
+    return values
+
+
+def file_version(
+    record_id: str, filename: str, content: bytes, *, key: str, title: str | None = None
+) -> dict[str, Any]:
+    """The ContentVersion body that creates a file linked to ``record_id``."""
+    return {
+        "Title": (title or Path(filename).stem or filename)[:255],
+        "PathOnClient": filename,
+        "VersionData": base64.b64encode(content).decode("ascii"),
+        "FirstPublishLocationId": record_id,
+        "Naturhome_Key__c": key,
+    }
+
+
+def parse_limit_info(header: str) -> ApiUsage | None:
+    """``api-usage=25/15000; per-app-api-usage=...`` -> ApiUsage(25, 15000)."""
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "api-usage" and "/" in value:
+            used, _, total = value.partition("/")
+            try:
+                return ApiUsage(int(used), int(total))
+            except ValueError:
+                return None
+    return None
+
+
+def _query(soql: str, include_deleted: bool) -> Callable[[Salesforce], dict[str, Any]]:
+    def fn(sf: Salesforce) -> dict[str, Any]:
+        page: dict[str, Any] = sf.query(soql, include_deleted=include_deleted)
+        return page
+
+    return fn
+
+
+def _more(next_url: str) -> Callable[[Salesforce], dict[str, Any]]:
+    def fn(sf: Salesforce) -> dict[str, Any]:
+        page: dict[str, Any] = sf.query_more(next_url, identifier_is_url=True)
+        return page
+
+    return fn
+
+
+def _retry_now(exc: BaseException) -> bool:
+    """Retry in-process only short transient trouble; rate limits go back to the queue."""
+    return isinstance(exc, TransientError) and not isinstance(exc, RateLimitedError)
+
+
+def _same(current: Any, wanted: Any) -> bool:
+    if current is None or wanted is None:
+        return current is None and wanted is None
+    if isinstance(current, int | float | Decimal) and isinstance(wanted, int | float | Decimal):
+        return Decimal(str(current)) == Decimal(str(wanted))
+    return str(current) == str(wanted)
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+class _Gauges:
+    def __init__(self, metrics: Any) -> None:
+        self.used = metrics.gauge(
+            "naturhome_sync_salesforce_api_requests_used",
+            "Salesforce API requests used in the rolling 24 h (Sforce-Limit-Info)",
+        )
+        self.limit = metrics.gauge(
+            "naturhome_sync_salesforce_api_requests_limit",
+            "Salesforce daily API request allocation (Sforce-Limit-Info)",
+        )
+
+    def update(self, usage: ApiUsage) -> None:
+        self.used.set(usage.used)
+        self.limit.set(usage.limit)

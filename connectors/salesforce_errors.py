@@ -1,0 +1,142 @@
+"""What a Salesforce error means for us, decided by its ``errorCode`` (one table).
+
+simple-salesforce types errors by HTTP status only, but the status does not say enough:
+``UNABLE_TO_LOCK_ROW`` (retry) and ``REQUIRED_FIELD_MISSING`` (never retry) are both 400,
+and the daily API limit arrives as a 403. So the code decides first, the status second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+
+from naturhome_sync.errors import (
+    AuthError,
+    PermanentConfigError,
+    PermanentDataError,
+    RateLimitedError,
+    SyncError,
+    TransientError,
+)
+
+#: How long to wait when the org's daily API allocation is spent (it is a rolling 24 h).
+DAILY_LIMIT_RETRY_AFTER_S = 15 * 60
+
+#: errorCode / statusCode -> error class. Anything not listed falls back on the status.
+BY_CODE: Mapping[str, type[SyncError]] = {
+    # Try again: contention, maintenance, server trouble.
+    "UNABLE_TO_LOCK_ROW": TransientError,
+    "SERVER_UNAVAILABLE": TransientError,
+    "UNKNOWN_EXCEPTION": TransientError,
+    "QUERY_TIMEOUT": TransientError,
+    "INVALID_QUERY_LOCATOR": TransientError,
+    "REQUEST_RUNNING_TOO_LONG": TransientError,
+    # Slow down: the org's API allocation (403) or concurrency limit.
+    "REQUEST_LIMIT_EXCEEDED": RateLimitedError,
+    "CONCURRENT_REQUESTS_LIMIT_EXCEEDED": RateLimitedError,
+    # Credentials.
+    "INVALID_SESSION_ID": AuthError,
+    "INVALID_AUTH_HEADER": AuthError,
+    "INVALID_LOGIN": AuthError,
+    "invalid_grant": AuthError,
+    "invalid_client": AuthError,
+    "invalid_client_id": AuthError,
+    "unsupported_grant_type": AuthError,
+    # The org (or our permission set) lacks what the code expects: fix the org.
+    "INVALID_FIELD": PermanentConfigError,
+    "INVALID_TYPE": PermanentConfigError,
+    "INVALID_FIELD_FOR_INSERT_UPDATE": PermanentConfigError,
+    "INSUFFICIENT_ACCESS": PermanentConfigError,
+    "INSUFFICIENT_ACCESS_OR_READONLY": PermanentConfigError,
+    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": PermanentConfigError,
+    "API_DISABLED_FOR_ORG": PermanentConfigError,
+    "API_CURRENTLY_DISABLED": PermanentConfigError,
+    "FUNCTIONALITY_NOT_ENABLED": PermanentConfigError,
+    "NO_APPLICABLE_PROCESS": PermanentConfigError,
+    "MALFORMED_QUERY": PermanentConfigError,
+    "METHOD_NOT_ALLOWED": PermanentConfigError,
+    # The data cannot be written as it is.
+    "REQUIRED_FIELD_MISSING": PermanentDataError,
+    "STRING_TOO_LONG": PermanentDataError,
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": PermanentDataError,
+    "DUPLICATE_VALUE": PermanentDataError,
+    "DUPLICATES_DETECTED": PermanentDataError,
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": PermanentDataError,
+    "FIELD_INTEGRITY_EXCEPTION": PermanentDataError,
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY": PermanentDataError,
+    "INVALID_CROSS_REFERENCE_KEY": PermanentDataError,
+    "MALFORMED_ID": PermanentDataError,
+    "JSON_PARSER_ERROR": PermanentDataError,
+    "NUMBER_OUTSIDE_VALID_RANGE": PermanentDataError,
+    "INVALID_EMAIL_ADDRESS": PermanentDataError,
+    "ENTITY_IS_DELETED": PermanentDataError,
+    "NOT_FOUND": PermanentDataError,
+    "ALREADY_IN_PROCESS": PermanentDataError,
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK": PermanentDataError,
+    "PROCESSING_HALTED": PermanentDataError,
+}
+
+
+def _by_status(status: int) -> type[SyncError]:
+    if status >= 500 or status in (408, 429):
+        return TransientError if status != 429 else RateLimitedError
+    if status == 401:
+        return AuthError
+    if status == 403:
+        return PermanentConfigError
+    return PermanentDataError
+
+
+def first_error(content: Any) -> tuple[str | None, str, list[str]]:
+    """(code, message, fields) of a Salesforce error body (list form or a single object)."""
+    item: Any = content[0] if isinstance(content, list) and content else content
+    if isinstance(item, Mapping):
+        code = item.get("errorCode") or item.get("statusCode") or item.get("error")
+        message = item.get("message") or item.get("error_description") or str(item)
+        fields = item.get("fields") or []
+        return (str(code) if code else None, str(message), [str(f) for f in fields])
+    return (None, str(content)[:500], [])
+
+
+def error_for(code: str | None, status: int, message: str, **context: Any) -> SyncError:
+    cls = BY_CODE.get(code or "", None) or _by_status(status)
+    retry_after: float | None = (
+        DAILY_LIMIT_RETRY_AFTER_S if code == "REQUEST_LIMIT_EXCEEDED" else None
+    )
+    if cls is RateLimitedError and retry_after is None:
+        retry_after = 5.0
+    return cls(message, code=code or f"HTTP_{status}", retry_after=retry_after, **context)
+
+
+def map_exception(exc: BaseException, operation: str) -> SyncError:
+    """Translate whatever a call raised into the service's taxonomy."""
+    if isinstance(exc, SyncError):
+        return exc
+    if isinstance(exc, SalesforceAuthenticationFailed):
+        code = str(getattr(exc, "code", "") or "") or None
+        message = str(getattr(exc, "auth_message", "") or exc)
+        if code and code.isdigit() and int(code) >= 500:
+            return TransientError(f"{operation}: login failed: {message}", code=f"HTTP_{code}")
+        return AuthError(f"{operation}: login refused: {message}", code=code)
+    if isinstance(exc, SalesforceError):
+        code, message, fields = first_error(exc.content)
+        detail = f"{operation}: {message}" + (f" (fields: {', '.join(fields)})" if fields else "")
+        return error_for(code, exc.status, detail, details={"fields": fields})
+    if isinstance(exc, requests.Timeout):
+        return TransientError(f"{operation}: Salesforce did not answer in time", code="TIMEOUT")
+    if isinstance(exc, requests.ConnectionError):
+        return TransientError(f"{operation}: cannot reach Salesforce: {exc}", code="CONNECTION")
+    if isinstance(exc, RecursionError):
+        # simple-salesforce's SFType path recurses on a 401 that survives a re-login.
+        return AuthError(f"{operation}: the session keeps being refused", code="INVALID_SESSION_ID")
+    raise exc
+
+
+def record_error(errors: Sequence[Mapping[str, Any]], *, record: str) -> SyncError:
+    """The error of one record of a collections/composite answer (``statusCode`` form)."""
+    code, message, fields = first_error(list(errors))
+    suffix = f" (fields: {', '.join(fields)})" if fields else ""
+    return error_for(code, 400, f"{record}: {message}{suffix}", details={"fields": fields})
