@@ -28,6 +28,10 @@ _POLYMORPHIC = (
 )
 
 
+#: Standard objects that receive the custom fields of the SFDX ``Activity`` object.
+_ACTIVITY_OBJECTS = ("Task", "Event")
+
+
 def _with_fields(obj: ObjectDef, fields: dict[str, FieldDef]) -> ObjectDef:
     return replace(obj, fields=MappingProxyType(fields))
 
@@ -44,28 +48,38 @@ def _widen(field: FieldDef, targets: Iterable[str]) -> FieldDef:
     return replace(field, reference_to=(*field.reference_to, *extra)) if extra else field
 
 
+def _merge_standard(objects: dict[str, ObjectDef], obj: ObjectDef) -> None:
+    """Add the project's custom fields of a standard object to the base definition."""
+    by_lower = {name.lower(): name for name in objects}
+    base_name = by_lower.get(obj.name.lower())
+    if base_name is None:
+        raise ConfigurationError(
+            f"fields are added to the standard object {obj.name}, which the built-in "
+            "base (naturhome_sync/sfschema/standard.py) does not define",
+            key=obj.name,
+        )
+    merged = dict(objects[base_name].fields)
+    merged.update(obj.fields)
+    objects[base_name] = _with_fields(objects[base_name], merged)
+
+
 def merge_project(base: dict[str, ObjectDef], project: Schema) -> Schema:
     """``project`` on top of ``base``: project fields win, value sets are applied.
 
     Raises ``ConfigurationError`` when the project adds fields to a standard object the
-    base does not know, since the result would lack its Id and standard fields.
+    base does not know, since the result would lack its Id and standard fields. Fields of
+    the SFDX ``Activity`` object go to every activity object of the base (Task, Event).
     """
     objects = dict(base)
-    by_lower = {name.lower(): name for name in objects}
     for obj in project.objects.values():
         if obj.custom:
             objects[obj.name] = obj
-            continue
-        base_name = by_lower.get(obj.name.lower())
-        if base_name is None:
-            raise ConfigurationError(
-                f"fields are added to the standard object {obj.name}, which the built-in "
-                "base (naturhome_sync/sfschema/standard.py) does not define",
-                key=obj.name,
-            )
-        merged = dict(objects[base_name].fields)
-        merged.update(obj.fields)
-        objects[base_name] = _with_fields(objects[base_name], merged)
+        elif obj.name.lower() == "activity":
+            for target in _ACTIVITY_OBJECTS:
+                if target in objects:
+                    _merge_standard(objects, replace(obj, name=target))
+        else:
+            _merge_standard(objects, obj)
 
     for set_name, values in project.standard_value_sets.items():
         for target in STANDARD_VALUE_SET_FIELDS.get(set_name, ()):
