@@ -365,6 +365,23 @@ def flows_list(ctx: typer.Context) -> None:
 
 
 @app.command()
+def doctor(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check the store, Salesforce (login, API usage, the org's schema against salesforce/)
+    and HubSpot. Exit 1 when something the flows need is missing."""
+    from naturhome_sync.cli_output import doctor_report
+    from naturhome_sync.doctor import diagnose
+
+    with runtime_for(ctx, ensure_schema=False) as runtime:
+        report = diagnose(runtime)
+    if as_json:
+        out.print_json(data={"ok": report.ok, "findings": [f.as_dict() for f in report.findings]})
+    else:
+        doctor_report(out, report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     out.print(f"naturhome-sync {__version__}", highlight=False)

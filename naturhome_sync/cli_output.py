@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from naturhome_sync.doctor import Report
 from naturhome_sync.store import Event
 
 _STATUS_STYLE = {"pending": "yellow", "running": "cyan", "done": "green", "dead": "bold red"}
@@ -99,3 +100,20 @@ def event_detail(console: Console, event: Event, runs: list[dict[str, Any]]) -> 
                 (run["error"] or "")[:120],
             )
         console.print(table)
+
+
+_SEVERITY = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[bold red]error[/]"}
+
+
+def doctor_report(console: Console, report: Report) -> None:
+    table = Table(title="naturhome-sync doctor", title_justify="left")
+    for column in ("", "area", "subject", "finding"):
+        table.add_column(column, overflow="fold")
+    for finding in report.findings:
+        table.add_row(_SEVERITY[finding.severity], finding.area, finding.subject, finding.message)
+    console.print(table)
+    verdict = "[green]fit to run[/]" if report.ok else "[bold red]not fit to run[/]"
+    console.print(
+        f"{verdict}: {report.count('error')} error(s), {report.count('warning')} warning(s)",
+        highlight=False,
+    )
