@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def register(registry: FlowRegistry, settings: Settings) -> None:
-    from jobs import housekeeping, integration_errors
+    from jobs import housekeeping, hubspot_intake, integration_errors
 
     housekeeping.register(registry, settings)
     integration_errors.register(registry, settings)
+    hubspot_intake.register(registry, settings)

@@ -87,6 +87,12 @@ class Metrics:
             buckets=_DURATION_BUCKETS,
             registry=self.registry,
         )
+        self._webhooks = Counter(
+            "naturhome_sync_webhook_requests",
+            "Webhook deliveries by outcome (accepted, bad_signature, malformed, store_failed)",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
         build = Gauge(
             "naturhome_sync_build_info",
             "Version of the running code",
@@ -103,6 +109,9 @@ class Metrics:
 
     def received(self, source: str, flow: str, *, created: bool) -> None:
         (self._received if created else self._duplicate).labels(source, flow).inc()
+
+    def webhook(self, source: str, outcome: str) -> None:
+        self._webhooks.labels(source, outcome).inc()
 
     def processed(self, source: str, flow: str) -> None:
         self._processed.labels(source, flow).inc()
