@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from connectors.salesforce_errors import error_for, first_error
+from connectors.salesforce_errors import error_for, first_error, record_error
 from connectors.salesforce_values import encode_record
 from naturhome_sync.errors import SyncError
 
@@ -92,7 +92,12 @@ class SubResponse:
         return []
 
     def error(self) -> SyncError | None:
+        """This subrequest's failure; for a collection, its first failed record's."""
         if self.ok:
+            if isinstance(self.body, list):
+                for item in self.body:
+                    if isinstance(item, Mapping) and item.get("success") is False:
+                        return record_error(item.get("errors") or [], record=self.reference_id)
             return None
         code, message, fields = first_error(self.body)
         return error_for(
@@ -113,12 +118,11 @@ class CompositeResult:
 
     def root_error(self) -> SyncError | None:
         """The failure that caused the others (not the PROCESSING_HALTED consequences)."""
-        failures = [r for r in self.responses.values() if not r.ok]
-        for response in failures:
-            code, _, _ = first_error(response.body)
-            if code not in ("PROCESSING_HALTED", "ALL_OR_NONE_OPERATION_ROLLED_BACK"):
-                return response.error()
-        return failures[0].error() if failures else None
+        errors = [e for r in self.responses.values() if (e := r.error()) is not None]
+        for error in errors:
+            if error.code not in ("PROCESSING_HALTED", "ALL_OR_NONE_OPERATION_ROLLED_BACK"):
+                return error
+        return errors[0] if errors else None
 
     def raise_for_errors(self) -> None:
         error = self.root_error()

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def register(registry: FlowRegistry, settings: Settings) -> None:
-    from jobs import housekeeping, hubspot_intake, integration_errors
+    from jobs import estimator_assignment, housekeeping, hubspot_intake, integration_errors
 
     housekeeping.register(registry, settings)
     integration_errors.register(registry, settings)
     hubspot_intake.register(registry, settings)
+    estimator_assignment.register(registry, settings)
