@@ -37,6 +37,7 @@ DESCRIBE_TYPES: Mapping[str, str] = {
     "Lookup": "reference",
     "MasterDetail": "reference",
     "Base64": "base64",
+    "Combobox": "combobox",
 }
 
 #: Metadata types whose values are numbers in JSON.
@@ -50,10 +51,17 @@ REFERENCE_TYPES = frozenset({"Lookup", "MasterDetail", "Id"})
 
 @dataclass(frozen=True)
 class PicklistValue:
+    """One picklist entry. ``closed``/``won``/``probability`` only mean something for
+    Opportunity stages (the OpportunityStage value set), where they drive IsClosed, IsWon
+    and the default Probability."""
+
     value: str
     label: str
     default: bool = False
     active: bool = True
+    closed: bool = False
+    won: bool = False
+    probability: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class FieldDef:
     auto-numbers and formulas. ``required`` means required on create (describe:
     ``nillable`` False and not defaulted). MasterDetail fields are always required.
     ``max_length`` is the effective text limit (255 for TextArea, ``length`` otherwise).
+    ``defaulted_on_create`` means the org fills the field when a create leaves it out (system
+    fields, OwnerId, Task.Status, checkboxes); ``never_null`` marks the standard fields the
+    org keeps filled even though a create may omit them (describe ``nillable: false``).
 
     For reference fields, ``relationship_name`` is the parent path used in SOQL and in
     describe (``Opportunity__r`` for a custom lookup, ``Account`` for ``AccountId``) and
@@ -99,6 +110,12 @@ class FieldDef:
     name_field: bool = False
     visible_lines: int | None = None
     description: str | None = None
+    defaulted_on_create: bool = False
+    never_null: bool = False
+    formula: str | None = None
+    display_format: str | None = None
+    reparentable: bool = False
+    help_text: str | None = None
 
     @property
     def describe_type(self) -> str:
@@ -128,6 +145,8 @@ class FieldDef:
     def nillable(self) -> bool:
         if self.type == "Checkbox" or self.is_master_detail or self.name == "Id":
             return False
+        if self.never_null:
+            return False
         return not self.required
 
 
@@ -136,7 +155,7 @@ class ChildRelationship:
     """A parent's view of a lookup pointing at it, e.g. Opportunity -> Payment_Plans__r.
 
     ``relationship_name`` is the sub-query name (None when the child is not queryable from
-    the parent, as for Task.WhatId in this model).
+    the parent, as for CreatedById or ContentVersion.FirstPublishLocationId).
     """
 
     child_object: str
@@ -147,7 +166,11 @@ class ChildRelationship:
 
 @dataclass(frozen=True)
 class ObjectDef:
-    """One sObject. ``fields`` is keyed by canonical API name; look up with ``field()``."""
+    """One sObject. ``fields`` is keyed by canonical API name; look up with ``field()``.
+
+    ``createable``/``updateable``/``deletable``/``queryable`` are the object-level describe
+    flags (ContentDocument cannot be created through the API, a User cannot be deleted...).
+    """
 
     name: str
     label: str
@@ -160,6 +183,10 @@ class ObjectDef:
     name_field_type: str = "Text"
     name_display_format: str | None = None
     description: str | None = None
+    createable: bool = True
+    updateable: bool = True
+    deletable: bool = True
+    queryable: bool = True
     _by_lower: Mapping[str, FieldDef] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -185,7 +212,8 @@ class ObjectDef:
 class PermissionSetDef:
     name: str
     label: str
-    object_permissions: Mapping[str, frozenset[str]]  # object -> {"create","read","edit","delete",...}
+    #: object -> {"create", "read", "edit", "delete", "viewAll", "modifyAll"} (those granted)
+    object_permissions: Mapping[str, frozenset[str]]
     field_permissions: Mapping[str, tuple[bool, bool]]  # "Obj.Field" -> (readable, editable)
 
 
@@ -195,6 +223,11 @@ class Schema:
 
     objects: Mapping[str, ObjectDef]
     permission_sets: Mapping[str, PermissionSetDef] = field(default_factory=dict)
+    #: Standard value sets shipped by the project (``OpportunityStage`` -> values), as read;
+    #: ``load_schema`` has already applied them to the standard fields they govern.
+    standard_value_sets: Mapping[str, tuple[PicklistValue, ...]] = field(default_factory=dict)
+    #: ``sourceApiVersion`` of the SFDX project (None for a schema built by hand).
+    api_version: str | None = None
     _by_lower: Mapping[str, ObjectDef] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
