@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from naturhome_sync.sfschema import FieldDef, ObjectDef
-from sandbox.salesforce import files
+from sandbox.salesforce import derived, files
 from sandbox.salesforce.clock import Clock
 from sandbox.salesforce.config import Behaviour
 from sandbox.salesforce.errors import SfError
 from sandbox.salesforce.ids import normalize_id
 from sandbox.salesforce.orgschema import OrgSchema
-from sandbox.salesforce.platform import NOT_CREATEABLE, NOT_DELETABLE, NOT_UPDATEABLE
 from sandbox.salesforce.references import (
     check_reference,
     find_by_key,
@@ -31,7 +30,31 @@ from sandbox.salesforce.store import Record, Store
 from sandbox.salesforce.values import default_value, deserialize, format_datetime, validate
 
 _AUDIT = frozenset(
-    {"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp"}
+    {
+        "Id",
+        "IsDeleted",
+        "CreatedDate",
+        "CreatedById",
+        "LastModifiedDate",
+        "LastModifiedById",
+        "SystemModstamp",
+    }
+)
+
+
+#: Lookups whose children the platform deletes with the parent although they are not
+#: master-detail: files and links go with their document, links, activities and approval
+#: history go with their record.
+_PLATFORM_CASCADES = frozenset(
+    {
+        ("ContentVersion", "ContentDocumentId"),
+        ("ContentDocumentLink", "ContentDocumentId"),
+        ("ContentDocumentLink", "LinkedEntityId"),
+        ("Task", "WhatId"),
+        ("Task", "WhoId"),
+        ("ProcessInstance", "TargetObjectId"),
+        ("ProcessInstanceWorkitem", "ProcessInstanceId"),
+    }
 )
 
 
@@ -88,11 +111,17 @@ class Engine:
 
     # -- create ------------------------------------------------------------------------
 
-    def create(self, obj: ObjectDef, body: dict[str, Any], ctx: WriteContext) -> str:
-        if obj.name in NOT_CREATEABLE and not ctx.system:
-            raise SfError(
-                "INVALID_TYPE", f"entity type cannot be inserted: {obj.label}", fields=[]
-            )
+    def create(
+        self,
+        obj: ObjectDef,
+        body: dict[str, Any],
+        ctx: WriteContext,
+        *,
+        record_id: str | None = None,
+    ) -> str:
+        """Insert one record; ``record_id`` pre-allocated only by the org's own bootstrap."""
+        if not obj.createable and not ctx.system:
+            raise SfError("INVALID_TYPE", f"entity type cannot be inserted: {obj.label}", fields=[])
         values = self._parse(obj, body, ctx, creating=True)
         if values.get("Id") is not None:
             raise SfError("INVALID_FIELD", "cannot specify Id in an insert call", fields=["Id"])
@@ -108,7 +137,7 @@ class Engine:
         if obj.name == "ContentDocumentLink":
             files.check_new_link(self, values)
         self._check_required(obj, values, None)
-        record_id = self.store.next_id(self.schema.key_prefix(obj))
+        record_id = record_id or self.store.next_id(self.schema.key_prefix(obj))
         stamp = format_datetime(now)
         data: Record = {k: v for k, v in values.items() if not isinstance(v, bytes)}
         for f in obj.fields.values():
@@ -116,6 +145,7 @@ class Engine:
                 data[f.name] = self._auto_number(obj, f)
         if obj.field("OwnerId") is not None and data.get("OwnerId") is None:
             data["OwnerId"] = ctx.user_id
+        data["Id"] = record_id
         for name, value in (
             ("IsDeleted", False),
             ("CreatedDate", stamp),
@@ -124,9 +154,10 @@ class Engine:
             ("LastModifiedById", ctx.user_id),
             ("SystemModstamp", stamp),
         ):
-            if not (ctx.system and data.get(name) is not None):
+            if obj.field(name) is not None and not (ctx.system and data.get(name) is not None):
                 data[name] = value
         self._compound_name(obj, data)
+        derived.apply(self.store, obj, None, data, stamp)
         keys = self._lookup_keys(obj, record_id, data)
         for name, blob in values.items():
             if isinstance(blob, bytes):
@@ -140,10 +171,14 @@ class Engine:
 
     # -- update ------------------------------------------------------------------------
 
-    def update(self, obj: ObjectDef, record_id: str, body: dict[str, Any], ctx: WriteContext) -> None:
-        if obj.name in NOT_UPDATEABLE and not ctx.system:
+    def update(
+        self, obj: ObjectDef, record_id: str, body: dict[str, Any], ctx: WriteContext
+    ) -> None:
+        if not obj.updateable and not ctx.system:
             raise SfError(
-                "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id", fields=[]
+                "INSUFFICIENT_ACCESS_OR_READONLY",
+                "insufficient access rights on object id",
+                fields=[],
             )
         data = self.existing(obj, record_id)
         values = self._parse(obj, body, ctx, creating=False)
@@ -153,17 +188,27 @@ class Engine:
         self.write_fields(obj, record_id, data, values, ctx)
 
     def write_fields(
-        self, obj: ObjectDef, record_id: str, data: Record, values: dict[str, Any], ctx: WriteContext
+        self,
+        obj: ObjectDef,
+        record_id: str,
+        data: Record,
+        values: dict[str, Any],
+        ctx: WriteContext,
     ) -> None:
         """Apply already-validated ``values`` to a live record and stamp it."""
         merged = dict(data)
         merged.update({k: v for k, v in values.items() if not isinstance(v, bytes)})
         self._check_required(obj, merged, set(values))
         stamp = format_datetime(self.clock.now())
-        merged["LastModifiedDate"] = stamp
-        merged["LastModifiedById"] = ctx.user_id
-        merged["SystemModstamp"] = stamp
+        for name, value in (
+            ("LastModifiedDate", stamp),
+            ("LastModifiedById", ctx.user_id),
+            ("SystemModstamp", stamp),
+        ):
+            if obj.field(name) is not None and not (ctx.system and name in values):
+                merged[name] = value
         self._compound_name(obj, merged)
+        derived.apply(self.store, obj, data, merged, stamp)
         keys = self._lookup_keys(obj, record_id, merged)
         self.store.replace(record_id, merged)
         self.store.set_lookup_keys(obj.name, record_id, keys)
@@ -177,7 +222,9 @@ class Engine:
             other = self.schema.object_of_id(record_id)
             if other is not None and other.name != obj.name:
                 raise SfError(
-                    "MALFORMED_ID", f"Record ID: id value of incorrect type: {record_id}", fields=["Id"]
+                    "MALFORMED_ID",
+                    f"Record ID: id value of incorrect type: {record_id}",
+                    fields=["Id"],
                 )
             code = self.behaviour.missing_record_error
             message = (
@@ -206,19 +253,20 @@ class Engine:
         if field.name == "Id":
             record_id = normalize_id(str(value))
             if record_id is None:
-                raise SfError("MALFORMED_ID", f"Record ID: id value of incorrect type: {value}", fields=["Id"])
+                raise SfError(
+                    "MALFORMED_ID", f"Record ID: id value of incorrect type: {value}", fields=["Id"]
+                )
             self.update(obj, record_id, body, ctx)
             return record_id, False
-        typed = self._external_value(field, value)
+        typed = self.external_value(field, value)
         in_body = next((k for k in body if k.lower() == field.name.lower()), None)
-        if in_body is not None and body[in_body] is not None:
-            if lookup_key(field, body[in_body])[0] != lookup_key(field, typed)[0]:
-                raise SfError(
-                    "INVALID_FIELD",
-                    f"The value of {field.name} in the body does not match the external id "
-                    "in the URL",
-                    fields=[field.name],
-                )
+        given = body[in_body] if in_body is not None else None
+        if given is not None and lookup_key(field, given)[0] != lookup_key(field, typed)[0]:
+            raise SfError(
+                "INVALID_FIELD",
+                f"The value of {field.name} in the body does not match the external id in the URL",
+                fields=[field.name],
+            )
         matches = self.find_external(obj, field, typed)
         if len(matches) > 1:
             raise MultipleMatches(obj.name, matches)
@@ -232,7 +280,7 @@ class Engine:
         return self.create(obj, create_body, ctx), True
 
     @staticmethod
-    def _external_value(field: FieldDef, value: Any) -> Any:
+    def external_value(field: FieldDef, value: Any) -> Any:
         """An external id from a URL is text; numeric external ids are numbers."""
         if field.type in ("Number", "Int") and isinstance(value, str):
             try:
@@ -249,9 +297,11 @@ class Engine:
     # -- delete ------------------------------------------------------------------------
 
     def delete(self, obj: ObjectDef, record_id: str, ctx: WriteContext) -> None:
-        if obj.name in NOT_DELETABLE and not ctx.system:
+        if not obj.deletable and not ctx.system:
             raise SfError(
-                "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id", fields=[]
+                "INSUFFICIENT_ACCESS_OR_READONLY",
+                "insufficient access rights on object id",
+                fields=[],
             )
         data = self.existing(obj, record_id)
         self._delete_tree(obj, record_id, data, ctx)
@@ -267,7 +317,7 @@ class Engine:
             children = self.store.children(child_obj.name, child_field.name, [record_id])
             if not children:
                 continue
-            if rel.cascade_delete or child_obj.name in ("ContentDocumentLink", "ProcessInstance"):
+            if rel.cascade_delete or (child_obj.name, child_field.name) in _PLATFORM_CASCADES:
                 for child_id in children:
                     found = self.store.get(child_id)
                     if found and not found[1]:
@@ -284,7 +334,9 @@ class Engine:
                 for child_id in children:
                     found = self.store.get(child_id)
                     if found and found[2].get(child_field.name) == record_id:
-                        self.write_fields(child_obj, child_id, found[2], {child_field.name: None}, ctx)
+                        self.write_fields(
+                            child_obj, child_id, found[2], {child_field.name: None}, ctx
+                        )
         stamp = format_datetime(self.clock.now())
         data = dict(data, IsDeleted=True, SystemModstamp=stamp)
         self.store.mark_deleted(record_id, data, stamp)
@@ -307,7 +359,9 @@ class Engine:
                     nested.append((lookup, raw))
                     continue
                 raise SfError(
-                    "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}", fields=[]
+                    "INVALID_FIELD",
+                    f"No such column '{key}' on sobject of type {obj.name}",
+                    fields=[],
                 )
             if f.name == "Id":
                 values["Id"] = raw
@@ -333,7 +387,9 @@ class Engine:
             elif not isinstance(value, bytes):
                 values[name] = validate(f, value)
         for lookup, raw in nested:
-            values[lookup.name] = resolve_nested(self.schema, self.store, self.behaviour, lookup, raw)
+            values[lookup.name] = resolve_nested(
+                self.schema, self.store, self.behaviour, lookup, raw
+            )
         return values
 
     def _check_required(self, obj: ObjectDef, data: Record, touched: set[str] | None) -> None:
@@ -354,7 +410,9 @@ class Engine:
                 fields=missing,
             )
 
-    def _lookup_keys(self, obj: ObjectDef, record_id: str, data: Record) -> dict[str, tuple[str, str]]:
+    def _lookup_keys(
+        self, obj: ObjectDef, record_id: str, data: Record
+    ) -> dict[str, tuple[str, str]]:
         """Index keys of ``data``; DUPLICATE_VALUE when a unique value is taken."""
         keys: dict[str, tuple[str, str]] = {}
         for f in obj.fields.values():
@@ -366,7 +424,11 @@ class Engine:
             folded, raw = lookup_key(f, value)
             keys[f.name] = (folded, raw)
             if f.unique:
-                others = [rid for rid, _ in self.store.lookup(obj.name, f.name, folded) if rid != record_id]
+                others = [
+                    rid
+                    for rid, _ in self.store.lookup(obj.name, f.name, folded)
+                    if rid != record_id
+                ]
                 if others:
                     raise SfError(
                         "DUPLICATE_VALUE",
@@ -378,7 +440,9 @@ class Engine:
 
     def _auto_number(self, obj: ObjectDef, f: FieldDef) -> str:
         number = self.store.bump_counter(f"auto:{obj.name}.{f.name}")
-        pattern = (obj.name_display_format if f.name == "Name" else None) or "{0}"
+        pattern = (
+            f.display_format or (obj.name_display_format if f.name == "Name" else None) or "{0}"
+        )
         start, end = pattern.find("{"), pattern.find("}")
         if start < 0 or end < start:
             return f"{pattern}{number}"

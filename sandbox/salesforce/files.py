@@ -54,12 +54,16 @@ def _set(obj: ObjectDef, values: dict[str, Any], name: str, value: Any) -> None:
         values[name] = value
 
 
-def prepare_version(engine: Engine, obj: ObjectDef, values: dict[str, Any], ctx: WriteContext) -> None:
+def prepare_version(
+    engine: Engine, obj: ObjectDef, values: dict[str, Any], ctx: WriteContext
+) -> None:
     """Derive the platform fields of a new version and create its document if needed."""
     blob = values.get("VersionData")
     if not isinstance(blob, bytes):
         raise SfError(
-            "REQUIRED_FIELD_MISSING", "Required fields are missing: [VersionData]", fields=["VersionData"]
+            "REQUIRED_FIELD_MISSING",
+            "Required fields are missing: [VersionData]",
+            fields=["VersionData"],
         )
     path = values.get("PathOnClient")
     if values.get("Title") is None and path and engine.behaviour.content_version_title_from_path:
@@ -82,7 +86,9 @@ def prepare_version(engine: Engine, obj: ObjectDef, values: dict[str, Any], ctx:
         return
     system = _system(ctx)
     values["ContentDocumentId"] = engine.create(
-        document, {"Title": values["Title"], "OwnerId": values.get("OwnerId") or ctx.user_id}, system
+        document,
+        {"Title": values["Title"], "OwnerId": values.get("OwnerId") or ctx.user_id},
+        system,
     )
     _set(obj, values, "VersionNumber", "1")
 
@@ -126,8 +132,12 @@ def after_version_created(engine: Engine, version_id: str, data: Record, ctx: Wr
     for target in targets:
         engine.create(
             link,
-            {"ContentDocumentId": document_id, "LinkedEntityId": target, "ShareType": "I",
-             "Visibility": "AllUsers"},
+            {
+                "ContentDocumentId": document_id,
+                "LinkedEntityId": target,
+                "ShareType": "I",
+                "Visibility": "AllUsers",
+            },
             system,
         )
 

@@ -46,6 +46,8 @@ STANDARD_KEY_PREFIXES: dict[str, str] = {
     "ProcessInstanceWorkitem": "04i",
 }
 
+#: Pod characters of every id the emulator mints.
+POD = "Nh"
 #: Prefix of query locators in ``nextRecordsUrl`` (not an sObject).
 QUERY_LOCATOR_PREFIX = "01g"
 
@@ -98,12 +100,13 @@ def base62(number: int) -> str:
 def make_id(prefix: str, sequence: int) -> str:
     """The 18-character id number ``sequence`` of the object with key ``prefix``.
 
-    Characters 4-15 are the base-62 sequence padded with zeros, so ids sort in creation
-    order, like an org's ids on one pod.
+    Characters 4-5 name the pod (``Nh``, which no real pod uses, so an emulator id is easy
+    to spot) and 6-15 are the base-62 sequence padded with zeros, so ids sort in creation
+    order like an org's ids on one pod.
     """
     if len(prefix) != 3:
         raise ValueError(f"key prefix must have 3 characters: {prefix!r}")
-    body = base62(sequence).rjust(12, "0")
+    body = POD + base62(sequence).rjust(10, "0")
     if len(body) > 12:
         raise ValueError("id sequence exhausted")
     return to18(prefix + body)

@@ -27,9 +27,7 @@ def field_value(obj: ObjectDef, f: FieldDef, record_id: str, data: Record, versi
     if f.name == "Id":
         return record_id
     if f.type == "Base64":
-        return (
-            f"{record_url(version, obj.name, record_id)}/{f.name}" if data.get(f.name) else None
-        )
+        return f"{record_url(version, obj.name, record_id)}/{f.name}" if data.get(f.name) else None
     return data.get(f.name)
 
 

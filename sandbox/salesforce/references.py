@@ -81,13 +81,16 @@ def resolve_nested(
             "is not a nested SObject",
             fields=[],
         )
-    declared = nested.get("attributes", {}).get("type") if isinstance(nested.get("attributes"), dict) else None
+    declared = (
+        nested.get("attributes", {}).get("type")
+        if isinstance(nested.get("attributes"), dict)
+        else None
+    )
     targets = [declared] if declared else list(lookup.reference_to)
     if len(targets) != 1:
         raise SfError(
             "INVALID_FIELD",
-            f"Polymorphic foreign key reference {lookup.relationship_name} needs "
-            "attributes.type",
+            f"Polymorphic foreign key reference {lookup.relationship_name} needs attributes.type",
             fields=[],
         )
     target = schema.sobject_or_invalid_type(str(targets[0]))
@@ -104,8 +107,7 @@ def resolve_nested(
     if key_field is None or not (key_field.external_id or key_field.id_lookup):
         raise SfError(
             "INVALID_FIELD",
-            f"Field name provided, {name} is not an External ID or indexed field for "
-            f"{target.name}",
+            f"Field name provided, {name} is not an External ID or indexed field for {target.name}",
             fields=[],
         )
     value = nested[name]

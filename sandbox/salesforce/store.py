@@ -183,7 +183,9 @@ class Store:
 
     # -- external ids and unique values ------------------------------------------------
 
-    def set_lookup_keys(self, sobject: str, record_id: str, keys: dict[str, tuple[str, str]]) -> None:
+    def set_lookup_keys(
+        self, sobject: str, record_id: str, keys: dict[str, tuple[str, str]]
+    ) -> None:
         """Replace the indexed values of one record: field -> (folded, raw)."""
         self._conn.execute("DELETE FROM lookup_keys WHERE id = ?", (record_id,))
         self._conn.executemany(
@@ -212,7 +214,10 @@ class Store:
     # -- key prefixes, sessions, meta --------------------------------------------------
 
     def key_prefixes(self) -> dict[str, str]:
-        return {str(s): str(p) for s, p in self._conn.execute("SELECT sobject, prefix FROM key_prefixes")}
+        return {
+            str(s): str(p)
+            for s, p in self._conn.execute("SELECT sobject, prefix FROM key_prefixes")
+        }
 
     def save_key_prefix(self, sobject: str, prefix: str) -> None:
         self._conn.execute(
@@ -256,3 +261,4 @@ class Store:
         self._conn.execute(f"DELETE FROM records WHERE sobject NOT IN ({marks})", keep)
         self._conn.execute(f"DELETE FROM lookup_keys WHERE sobject NOT IN ({marks})", keep)
         self._conn.execute("DELETE FROM blobs")
+        self._conn.execute("DELETE FROM meta WHERE key LIKE 'ref:%'")

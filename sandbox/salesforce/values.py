@@ -177,13 +177,13 @@ def validate(field: FieldDef, value: Any) -> Any:
     if field.type == "MultiselectPicklist":
         value = _multi_select(field, value)
     limit = field.max_length
-    if limit is not None and field.type not in ("Picklist", "MultiselectPicklist"):
-        if len(value) > limit:
-            raise SfError(
-                "STRING_TOO_LONG",
-                f"{field.label}: data value too large: {value} (max length={limit})",
-                fields=[field.name],
-            )
+    text_limited = limit is not None and field.type not in ("Picklist", "MultiselectPicklist")
+    if text_limited and len(value) > (limit or 0):
+        raise SfError(
+            "STRING_TOO_LONG",
+            f"{field.label}: data value too large: {value} (max length={limit})",
+            fields=[field.name],
+        )
     return value
 
 

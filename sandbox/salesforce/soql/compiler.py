@@ -27,7 +27,9 @@ from sandbox.salesforce.values import format_datetime, parse_datetime
 
 Predicate = Callable[[Row], bool]
 
-_TEXT = frozenset({"Text", "AutoNumber", "Email", "Phone", "Url", "TextArea", "Picklist"})
+_TEXT = frozenset(
+    {"Text", "AutoNumber", "Email", "Phone", "Url", "TextArea", "Picklist", "Combobox"}
+)
 _UNFILTERABLE = frozenset({"LongTextArea", "Html", "Base64"})
 _UNSORTABLE = frozenset({"LongTextArea", "Html", "Base64", "MultiselectPicklist"})
 _NUMBERS = frozenset({"Number", "Currency", "Percent", "Int"})
@@ -134,7 +136,9 @@ class Compiler:
     def _plan(self, obj: ObjectDef, query: ast.Query, *, top_level: bool) -> Plan:
         plan = Plan(obj=obj, limit=query.limit, offset=query.offset)
         if query.offset is not None and query.offset > MAX_OFFSET:
-            raise SfError("NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}")
+            raise SfError(
+                "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
+            )
         self._select(plan, query, top_level=top_level)
         if query.where is not None:
             plan.predicate = self._condition(plan, obj, query.where)
@@ -143,7 +147,9 @@ class Compiler:
             column = self.column(obj, item.path)
             if column.field.type in _UNSORTABLE:
                 raise self._error(
-                    "INVALID_FIELD", item.path.at, f"field '{column.field.name}' can not be sorted in a query call"
+                    "INVALID_FIELD",
+                    item.path.at,
+                    f"field '{column.field.name}' can not be sorted in a query call",
                 )
             nulls_first = item.nulls_first if item.nulls_first is not None else not item.descending
             plan.order.append((column, item.descending, nulls_first))
@@ -171,23 +177,33 @@ class Compiler:
             raise self._error("MALFORMED_QUERY", _item_at(query.select[1]), "unexpected token: ','")
         if plan.aggregates and plain:
             raise self._error(
-                "MALFORMED_QUERY", plain[0].at, f"Field must be grouped or aggregated: {plain[0].text}"
+                "MALFORMED_QUERY",
+                plain[0].at,
+                f"Field must be grouped or aggregated: {plain[0].text}",
             )
 
-    def _function(self, plan: Plan, item: ast.FunctionItem, query: ast.Query, *, top_level: bool) -> None:
+    def _function(
+        self, plan: Plan, item: ast.FunctionItem, query: ast.Query, *, top_level: bool
+    ) -> None:
         name = item.name
         if name == "FIELDS" and item.argument is not None:
             kind = item.argument.text.upper()
             if kind not in ("ALL", "STANDARD", "CUSTOM"):
-                raise self._error("MALFORMED_QUERY", item.argument.at, f"unexpected token: '{item.argument.text}'")
+                raise self._error(
+                    "MALFORMED_QUERY", item.argument.at, f"unexpected token: '{item.argument.text}'"
+                )
             if kind != "STANDARD" and (query.limit is None or query.limit > 200):
                 raise self._error(
-                    "MALFORMED_QUERY", item.at, "The SOQL FIELDS function must have a LIMIT of at most 200"
+                    "MALFORMED_QUERY",
+                    item.at,
+                    "The SOQL FIELDS function must have a LIMIT of at most 200",
                 )
             for f in plan.obj.fields.values():
-                if kind == "ALL" or (kind == "CUSTOM") == f.custom:
-                    if all(not (isinstance(c, Column) and c.text.lower() == f.name.lower()) for c in plan.columns):
-                        plan.columns.append(Column(f.name, (), f))
+                if (kind == "ALL" or (kind == "CUSTOM") == f.custom) and all(
+                    not (isinstance(c, Column) and c.text.lower() == f.name.lower())
+                    for c in plan.columns
+                ):
+                    plan.columns.append(Column(f.name, (), f))
             return
         if name not in _AGGREGATES:
             raise self._error("MALFORMED_QUERY", item.at, f"unexpected token: '{name}'")
@@ -223,7 +239,11 @@ class Compiler:
 
     def column(self, obj: ObjectDef, path: ast.Path) -> Column:
         parts = list(path.parts)
-        if len(parts) > 1 and parts[0].lower() == obj.name.lower() and self.schema.parent_field(obj, parts[0]) is None:
+        if (
+            len(parts) > 1
+            and parts[0].lower() == obj.name.lower()
+            and self.schema.parent_field(obj, parts[0]) is None
+        ):
             parts = parts[1:]
         steps: list[FieldDef] = []
         current: list[ObjectDef] = [obj]
@@ -271,19 +291,31 @@ class Compiler:
         column = self.column(obj, cmp.path)
         f = column.field
         if f.type in _UNFILTERABLE:
-            raise self._error("INVALID_FIELD", cmp.path.at, f"field '{f.name}' can not be filtered in a query call")
+            raise self._error(
+                "INVALID_FIELD",
+                cmp.path.at,
+                f"field '{f.name}' can not be filtered in a query call",
+            )
         keep_nulls = self.options.null_matches_not_equal
         if cmp.subquery is not None:
             return self._semi_join(plan, column, cmp, keep_nulls)
         if cmp.op == "LIKE":
             if f.type not in _TEXT and f.type not in ("Id", "Lookup", "MasterDetail"):
-                raise self._error("INVALID_FIELD", cmp.path.at, f"invalid operator on field '{f.name}'")
+                raise self._error(
+                    "INVALID_FIELD", cmp.path.at, f"invalid operator on field '{f.name}'"
+                )
             pattern = _like_regex(cmp.values[0].value)
-            return lambda row: (v := column.value(row)) is not None and bool(pattern.fullmatch(str(v)))
+            return lambda row: (
+                (v := column.value(row)) is not None and bool(pattern.fullmatch(str(v)))
+            )
         if cmp.op in ("INCLUDES", "EXCLUDES"):
             if f.type != "MultiselectPicklist":
-                raise self._error("INVALID_FIELD", cmp.path.at, f"invalid operator on field '{f.name}'")
-            wanted = [frozenset(s.casefold() for s in lit.value.split(";") if s) for lit in cmp.values]
+                raise self._error(
+                    "INVALID_FIELD", cmp.path.at, f"invalid operator on field '{f.name}'"
+                )
+            wanted = [
+                frozenset(s.casefold() for s in lit.value.split(";") if s) for lit in cmp.values
+            ]
 
             def includes(row: Row) -> bool:
                 value = column.value(row)
@@ -302,26 +334,45 @@ class Compiler:
             has_null = None in flat
 
             def member(row: Row) -> bool:
-                value = _key(f, column.value(row))
+                value = comparison_key(f, column.value(row))
                 if value is None:
                     return has_null
                 return value in flat or any(lo <= value < hi for lo, hi in ranges)
 
             if cmp.op == "IN":
                 return member
-            return lambda row: not member(row) and (keep_nulls or _key(f, column.value(row)) is not None)
+            return lambda row: (
+                not member(row) and (keep_nulls or comparison_key(f, column.value(row)) is not None)
+            )
         return _scalar(column, f, cmp.op, converted[0], keep_nulls)
 
-    def _semi_join(self, plan: Plan, column: Column, cmp: ast.Comparison, keep_nulls: bool) -> Predicate:
+    def _semi_join(
+        self, plan: Plan, column: Column, cmp: ast.Comparison, keep_nulls: bool
+    ) -> Predicate:
         inner_obj = self.schema.object(cmp.subquery.sobject) if cmp.subquery else None
         if cmp.subquery is None or inner_obj is None:
-            raise self._error("INVALID_TYPE", cmp.path.at, "sObject type in semi-join is not supported")
+            raise self._error(
+                "INVALID_TYPE", cmp.path.at, "sObject type in semi-join is not supported"
+            )
         inner = self._plan(inner_obj, cmp.subquery, top_level=False)
         fields = [c for c in inner.columns if isinstance(c, Column)]
-        if len(inner.columns) != 1 or len(fields) != 1 or fields[0].field.type not in ("Id", "Lookup", "MasterDetail"):
-            raise self._error("MALFORMED_QUERY", cmp.subquery.sobject_at, "The selected field in a semi join must be an Id or a reference")
+        if (
+            len(inner.columns) != 1
+            or len(fields) != 1
+            or fields[0].field.type not in ("Id", "Lookup", "MasterDetail")
+        ):
+            raise self._error(
+                "MALFORMED_QUERY",
+                cmp.subquery.sobject_at,
+                "The selected field in a semi join must be an Id or a reference",
+            )
         if column.field.type not in ("Id", "Lookup", "MasterDetail"):
-            raise self._error("INVALID_FIELD", cmp.path.at, f"semi join sub-selects are only allowed on Id or reference fields: {column.field.name}")
+            raise self._error(
+                "INVALID_FIELD",
+                cmp.path.at,
+                "semi join sub-selects are only allowed on Id or reference fields: "
+                f"{column.field.name}",
+            )
         join = SemiJoin(inner, fields[0])
         plan.semi_joins.append(join)
         negate = cmp.op == "NOT_IN"
@@ -347,7 +398,12 @@ class Compiler:
                 raise self._error("MALFORMED_QUERY", lit.at, f"unexpected token: '{lit.raw}'")
             if kind not in ("Date", "DateTime"):
                 raise self._type_error(f, lit, quoted=kind not in _NUMBERS and kind != "Checkbox")
-            start, end = day_range(lit.value, lit.n, self.options.today, week_starts_on_monday=self.options.week_starts_on_monday)
+            start, end = day_range(
+                lit.value,
+                lit.n,
+                self.options.today,
+                week_starts_on_monday=self.options.week_starts_on_monday,
+            )
             if kind == "Date":
                 return (start.isoformat(), end.isoformat())
             return (self._midnight(start), self._midnight(end))
@@ -360,7 +416,9 @@ class Compiler:
                 raise self._type_error(f, lit, quoted=True)
             normal = normalize_id(lit.value)
             if normal is None:
-                raise self._error("INVALID_QUERY_FILTER_OPERATOR", lit.at, f"invalid ID field: {lit.value}")
+                raise self._error(
+                    "INVALID_QUERY_FILTER_OPERATOR", lit.at, f"invalid ID field: {lit.value}"
+                )
             return normal
         if kind in _NUMBERS:
             if lit.kind != "number":
@@ -392,11 +450,13 @@ class Compiler:
         )
         should = "should be enclosed in quotes" if quoted else "should not be enclosed in quotes"
         return self._error(
-            "INVALID_FIELD", lit.at, f"value of filter criterion for field '{f.name}' must be of type {api} and {should}"
+            "INVALID_FIELD",
+            lit.at,
+            f"value of filter criterion for field '{f.name}' must be of type {api} and {should}",
         )
 
 
-def _key(f: FieldDef, value: Any) -> Any:
+def comparison_key(f: FieldDef, value: Any) -> Any:
     """A stored value in the same form as compiled literals."""
     if value is None:
         return None
@@ -417,7 +477,7 @@ def _scalar(column: Column, f: FieldDef, op: str, literal: Any, keep_nulls: bool
     checkbox = f.type == "Checkbox"
 
     def value_of(row: Row) -> Any:
-        value = _key(f, column.value(row))
+        value = comparison_key(f, column.value(row))
         return bool(value) if checkbox else value
 
     if checkbox and literal is None:

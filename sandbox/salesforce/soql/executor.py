@@ -13,7 +13,7 @@ from typing import Any
 
 from naturhome_sync.sfschema import FieldDef
 from sandbox.salesforce.records import attributes, record_url
-from sandbox.salesforce.soql.compiler import ChildQuery, Column, Plan, _key
+from sandbox.salesforce.soql.compiler import ChildQuery, Column, Plan, comparison_key
 from sandbox.salesforce.soql.rows import Resolver, Row
 from sandbox.salesforce.store import Store
 
@@ -38,7 +38,9 @@ class Executor:
         """Rows of ``plan`` after WHERE, ORDER BY, OFFSET and LIMIT."""
         for join in plan.semi_joins:
             inner_rows = self.matching(join.plan)
-            join.values = frozenset(v for r in inner_rows if (v := join.column.value(r)) is not None)
+            join.values = frozenset(
+                v for r in inner_rows if (v := join.column.value(r)) is not None
+            )
         rows = [r for r in self._candidates(plan) if plan.predicate is None or plan.predicate(r)]
         return self._window(plan, self._sort(plan, rows))
 
@@ -53,7 +55,9 @@ class Executor:
         else:
             picked = [
                 (rid, data)
-                for rid, _, data in self.store.scan(plan.obj.name, include_deleted=self.include_deleted)
+                for rid, _, data in self.store.scan(
+                    plan.obj.name, include_deleted=self.include_deleted
+                )
             ]
         return [Row(rid, data, self.resolver) for rid, data in picked]
 
@@ -67,7 +71,9 @@ class Executor:
     def _sort(plan: Plan, rows: list[Row]) -> list[Row]:
         if not plan.order:
             return rows
-        keyed = [(row, [_key(c.field, c.value(row)) for c, _, _ in plan.order]) for row in rows]
+        keyed = [
+            (row, [comparison_key(c.field, c.value(row)) for c, _, _ in plan.order]) for row in rows
+        ]
 
         def compare(a: tuple[Row, list[Any]], b: tuple[Row, list[Any]]) -> int:
             for (_, descending, nulls_first), x, y in zip(plan.order, a[1], b[1], strict=True):
@@ -99,7 +105,9 @@ class Executor:
                 if isinstance(column, ChildQuery):
                     records = children[id(column)].get(row.id)
                     out[column.relationship] = (
-                        {"totalSize": len(records), "done": True, "records": records} if records else None
+                        {"totalSize": len(records), "done": True, "records": records}
+                        if records
+                        else None
                     )
                 else:
                     self._put(out, column, row, plan.obj.name)
@@ -112,7 +120,9 @@ class Executor:
         if ids:
             self.resolver.prime(ids)
 
-    def _children(self, child: ChildQuery, parent_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    def _children(
+        self, child: ChildQuery, parent_ids: list[str]
+    ) -> dict[str, list[dict[str, Any]]]:
         wanted = set(parent_ids)
         grouped: dict[str, list[Row]] = defaultdict(list)
         plan = child.plan

@@ -113,7 +113,12 @@ def unescape(raw: str, soql: str, at: ast.Position, *, keep_like: bool = False) 
         else:
             raise SfError(
                 "MALFORMED_QUERY",
-                located(soql, at.line, at.column, f"Invalid string literal {raw}. Illegal escape sequence"),
+                located(
+                    soql,
+                    at.line,
+                    at.column,
+                    f"Invalid string literal {raw}. Illegal escape sequence",
+                ),
             )
     return "".join(out)
 
@@ -222,9 +227,13 @@ class _ToAst(Transformer[Token, Any]):
         if not text.isdigit():
             raise SfError(
                 "MALFORMED_QUERY",
-                located(self.soql, number.line or 1, number.column or 1, f"unexpected token: '{text}'"),
+                located(
+                    self.soql, number.line or 1, number.column or 1, f"unexpected token: '{text}'"
+                ),
             )
-        return ast.Literal("date_literal", str(token).upper(), _at(token), raw=f"{token}:{number}", n=int(text))
+        return ast.Literal(
+            "date_literal", str(token).upper(), _at(token), raw=f"{token}:{number}", n=int(text)
+        )
 
     def path(self, *names: Token) -> ast.Path:
         return ast.Path(tuple(str(n) for n in names), _at(names[0]))
@@ -256,7 +265,9 @@ class _ToAst(Transformer[Token, Any]):
         if not text.isdigit():
             raise SfError(
                 "MALFORMED_QUERY",
-                located(self.soql, number.line or 1, number.column or 1, f"unexpected token: '{text}'"),
+                located(
+                    self.soql, number.line or 1, number.column or 1, f"unexpected token: '{text}'"
+                ),
             )
         return int(text)
 
@@ -269,10 +280,15 @@ def parse(soql: str) -> ast.Query:
         token = exc.token
         text = "<EOF>" if token.type == "$END" else str(token)
         line = token.line if token.line is not None and token.type != "$END" else _last_line(soql)
-        column = token.column if token.column is not None and token.type != "$END" else _end_column(soql)
-        raise SfError("MALFORMED_QUERY", located(soql, line, column, f"unexpected token: '{text}'")) from None
+        column = (
+            token.column if token.column is not None and token.type != "$END" else _end_column(soql)
+        )
+        raise SfError(
+            "MALFORMED_QUERY", located(soql, line, column, f"unexpected token: '{text}'")
+        ) from None
     except UnexpectedCharacters as exc:
-        char = soql[exc.pos_in_stream] if exc.pos_in_stream < len(soql) else "<EOF>"
+        position = exc.pos_in_stream or 0
+        char = soql[position] if position < len(soql) else "<EOF>"
         raise SfError(
             "MALFORMED_QUERY", located(soql, exc.line, exc.column, f"unexpected token: '{char}'")
         ) from None
