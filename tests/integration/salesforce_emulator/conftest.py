@@ -217,6 +217,14 @@ def shared_emulator(tmp_path_factory: pytest.TempPathFactory, test_schema: Schem
     emulator.stop()
 
 
+@pytest.fixture(scope="module")
+def module_harness(shared_emulator: SalesforceEmulator) -> Harness:
+    """The module's emulator emptied once, for modules that seed data shared by its tests."""
+    h = Harness(shared_emulator)
+    assert h.control("POST", "/reset").status_code == 200
+    return h
+
+
 @pytest.fixture
 def harness(shared_emulator: SalesforceEmulator) -> Harness:
     """The module's emulator, emptied: no records but users, no faults, fresh counters."""
