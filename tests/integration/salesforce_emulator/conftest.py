@@ -35,11 +35,20 @@ def _values(*names: str, default: str | None = None) -> tuple[PicklistValue, ...
 
 
 def text(name: str, length: int, **kw: Any) -> FieldDef:
-    return FieldDef(name=name, label=name.removesuffix("__c").replace("_", " "), type="Text", length=length, custom=True, **kw)
+    return FieldDef(
+        name=name,
+        label=name.removesuffix("__c").replace("_", " "),
+        type="Text",
+        length=length,
+        custom=True,
+        **kw,
+    )
 
 
 def field(name: str, type_: str, **kw: Any) -> FieldDef:
-    return FieldDef(name=name, label=name.removesuffix("__c").replace("_", " "), type=type_, custom=True, **kw)
+    return FieldDef(
+        name=name, label=name.removesuffix("__c").replace("_", " "), type=type_, custom=True, **kw
+    )
 
 
 def lookup(name: str, target: str, child: str, *, master: bool = False, **kw: Any) -> FieldDef:
@@ -88,7 +97,9 @@ def custom_object(
 
 
 def additions(name: str, fields: list[FieldDef]) -> ObjectDef:
-    return ObjectDef(name=name, label=name, plural_label=name, custom=False, fields={f.name: f for f in fields})
+    return ObjectDef(
+        name=name, label=name, plural_label=name, custom=False, fields={f.name: f for f in fields}
+    )
 
 
 def build_test_schema() -> Schema:
@@ -210,7 +221,9 @@ def make_config(state_dir: Path, schema: Schema, **overrides: Any) -> EmulatorCo
 
 
 @pytest.fixture(scope="module")
-def shared_emulator(tmp_path_factory: pytest.TempPathFactory, test_schema: Schema) -> Iterator[SalesforceEmulator]:
+def shared_emulator(
+    tmp_path_factory: pytest.TempPathFactory, test_schema: Schema
+) -> Iterator[SalesforceEmulator]:
     emulator = SalesforceEmulator(make_config(tmp_path_factory.mktemp("sf-state"), test_schema))
     emulator.start()
     yield emulator
@@ -253,3 +266,12 @@ def make_harness(tmp_path: Path, test_schema: Schema) -> Iterator[Callable[..., 
     yield start
     for emulator in started:
         emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def shipped_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    """An emulator on its default schema: the shipped ``salesforce/`` project."""
+    emulator = SalesforceEmulator(EmulatorConfig(state_dir=tmp_path_factory.mktemp("shipped")))
+    emulator.start()
+    yield Harness(emulator)
+    emulator.stop()

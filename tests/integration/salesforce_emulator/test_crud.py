@@ -21,8 +21,10 @@ DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 
 def test_create_answers_lowercase_id_with_the_key_prefix(sf: Any) -> None:
     result = sf.Account.create({"Name": "Acme"})
-    assert result["success"] is True and result["errors"] == []
-    assert ID18.match(result["id"]) and result["id"].startswith("001")
+    assert result["success"] is True
+    assert result["errors"] == []
+    assert ID18.match(result["id"])
+    assert result["id"].startswith("001")
 
 
 def test_create_status_is_201(harness: Any) -> None:
@@ -32,15 +34,24 @@ def test_create_status_is_201(harness: Any) -> None:
     assert raw.headers["Location"].endswith(raw.json()["id"])
 
 
-def test_get_returns_every_field_with_attributes_canonical_names_and_explicit_nulls(sf: Any) -> None:
+def test_get_returns_every_field_with_attributes_canonical_names_and_explicit_nulls(
+    sf: Any,
+) -> None:
     account_id = sf.Account.create({"name": "Acme", "rating__c": 4, "tier__c": "Gold"})["id"]
     record = sf.Account.get(account_id)
-    assert record["attributes"] == {"type": "Account", "url": f"/services/data/v59.0/sobjects/Account/{account_id}"}
+    assert record["attributes"] == {
+        "type": "Account",
+        "url": f"/services/data/v59.0/sobjects/Account/{account_id}",
+    }
     assert record["Id"] == account_id
-    assert record["Name"] == "Acme" and record["Tier__c"] == "Gold"
-    assert record["Rating__c"] == 4.0 and isinstance(record["Rating__c"], float)
-    assert record["Phone"] is None and "Phone" in record
-    assert DATETIME.match(record["CreatedDate"]) and record["IsDeleted"] is False
+    assert record["Name"] == "Acme"
+    assert record["Tier__c"] == "Gold"
+    assert record["Rating__c"] == 4.0
+    assert isinstance(record["Rating__c"], float)
+    assert record["Phone"] is None
+    assert "Phone" in record
+    assert DATETIME.match(record["CreatedDate"])
+    assert record["IsDeleted"] is False
     assert record["Active__c"] is True  # checkbox default
     assert record["OwnerId"].startswith("005")
 
@@ -81,13 +92,16 @@ def test_delete_answers_204_then_the_record_is_deleted(sf: Any) -> None:
 def test_get_unknown_id_and_unknown_object_are_404(sf: Any) -> None:
     with pytest.raises(SalesforceResourceNotFound) as error:
         sf.Account.get("001Nh0000009999")
-    assert error.value.content == [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+    assert error.value.content == [
+        {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+    ]
     with pytest.raises(SalesforceResourceNotFound):
         sf.Nope__c.get("001Nh0000009999")
     with pytest.raises(SalesforceResourceNotFound) as not_an_id:
         sf.Account.get("not-an-id")
-    assert "Provided external ID field does not exist or is not accessible: not-an-id" in (
-        not_an_id.value.content[0]["message"]
+    assert (
+        "Provided external ID field does not exist or is not accessible: not-an-id"
+        in (not_an_id.value.content[0]["message"])
     )
 
 
@@ -103,7 +117,10 @@ def test_patch_with_an_id_of_another_object_is_malformed(sf: Any) -> None:
 def test_missing_record_answer_is_switchable(make_harness: Any, code: str) -> None:
     sf = make_harness(behaviour=Behaviour(missing_record_error=code)).client()
     missing = "001Nh00000ZZZZZ"
-    for call in (lambda: sf.Account.update(missing, {"Name": "x"}), lambda: sf.Account.delete(missing)):
+    for call in (
+        lambda: sf.Account.update(missing, {"Name": "x"}),
+        lambda: sf.Account.delete(missing),
+    ):
         with pytest.raises(SalesforceResourceNotFound) as error:
             call()
         assert error.value.status == 404
@@ -118,7 +135,8 @@ def test_upsert_creates_with_201_then_updates_with_200_and_created_flag(sf: Any)
     created = sf.Account.upsert(path, {"Name": "Acme"}, raw_response=True)
     assert created.status_code == 201
     body = created.json()
-    assert body["created"] is True and body["success"] is True
+    assert body["created"] is True
+    assert body["success"] is True
     updated = sf.Account.upsert(path, {"Name": "Acme SA"}, raw_response=True)
     assert updated.status_code == 200
     assert updated.json() == {"id": body["id"], "success": True, "errors": [], "created": False}
@@ -130,7 +148,8 @@ def test_upsert_update_status_can_be_204(make_harness: Any) -> None:
     path = format_external_id("Naturhome_Id__c", "A-1")
     assert sf.Account.upsert(path, {"Name": "Acme"}) == 201
     response = sf.Account.upsert(path, {"Name": "Acme SA"}, raw_response=True)
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 204
+    assert response.content == b""
 
 
 def test_upsert_with_several_matches_answers_300_with_record_urls(sf: Any) -> None:
@@ -158,7 +177,9 @@ def test_upsert_on_a_field_that_is_not_an_external_id_is_404(sf: Any) -> None:
 
 def test_upsert_update_only_refuses_to_create(sf: Any) -> None:
     with pytest.raises(SalesforceResourceNotFound):
-        sf.Account.upsert(format_external_id("Naturhome_Id__c", "new") + "?updateOnly=true", {"Name": "x"})
+        sf.Account.upsert(
+            format_external_id("Naturhome_Id__c", "new") + "?updateOnly=true", {"Name": "x"}
+        )
 
 
 @pytest.mark.parametrize("value", ["A/1", "A 1", "é-ü", "50%#?&=", "tab\tkey", "A+B"])
@@ -195,7 +216,8 @@ def test_external_id_case_matching_is_switchable(make_harness: Any, insensitive:
     path = format_external_id("Naturhome_Id__c", "ABC-1")
     if insensitive:
         response = sf.Account.upsert(path, {"Name": "x"}, raw_response=True)
-        assert response.status_code == 200 and response.json()["id"] == record_id
+        assert response.status_code == 200
+        assert response.json()["id"] == record_id
         assert sf.Account.get_by_custom_id("Naturhome_Id__c", "ABC-1")["Id"] == record_id
     else:
         # No match, so the upsert creates -- and the unique index, which follows the
@@ -225,6 +247,13 @@ def test_numeric_external_ids_match_by_value(sf: Any) -> None:
 
 def test_upsert_refuses_a_different_external_id_in_the_body(sf: Any) -> None:
     with pytest.raises(SalesforceMalformedRequest) as error:
-        sf.Account.upsert(format_external_id("Naturhome_Id__c", "A-1"), {"Name": "x", "Naturhome_Id__c": "A-2"})
+        sf.Account.upsert(
+            format_external_id("Naturhome_Id__c", "A-1"), {"Name": "x", "Naturhome_Id__c": "A-2"}
+        )
     assert error.value.content[0]["errorCode"] == "INVALID_FIELD"
-    assert sf.Account.upsert(format_external_id("Naturhome_Id__c", "A-1"), {"Name": "x", "Naturhome_Id__c": "a-1"}) == 201
+    assert (
+        sf.Account.upsert(
+            format_external_id("Naturhome_Id__c", "A-1"), {"Name": "x", "Naturhome_Id__c": "a-1"}
+        )
+        == 201
+    )
