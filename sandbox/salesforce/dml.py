@@ -15,19 +15,19 @@ from typing import Any
 
 from naturhome_sync.sfschema import FieldDef, ObjectDef
 from sandbox.salesforce import derived, files
+from sandbox.salesforce.body import parse_body
 from sandbox.salesforce.clock import Clock
 from sandbox.salesforce.config import Behaviour
+from sandbox.salesforce.deletes import delete_tree
 from sandbox.salesforce.errors import SfError
 from sandbox.salesforce.ids import normalize_id
 from sandbox.salesforce.orgschema import OrgSchema
 from sandbox.salesforce.references import (
-    check_reference,
     find_by_key,
     lookup_key,
-    resolve_nested,
 )
 from sandbox.salesforce.store import Record, Store
-from sandbox.salesforce.values import default_value, deserialize, format_datetime, validate
+from sandbox.salesforce.values import default_value, format_datetime
 
 _AUDIT = frozenset(
     {
@@ -38,22 +38,6 @@ _AUDIT = frozenset(
         "LastModifiedDate",
         "LastModifiedById",
         "SystemModstamp",
-    }
-)
-
-
-#: Lookups whose children the platform deletes with the parent although they are not
-#: master-detail: files and links go with their document, links, activities and approval
-#: history go with their record.
-_PLATFORM_CASCADES = frozenset(
-    {
-        ("ContentVersion", "ContentDocumentId"),
-        ("ContentDocumentLink", "ContentDocumentId"),
-        ("ContentDocumentLink", "LinkedEntityId"),
-        ("Task", "WhatId"),
-        ("Task", "WhoId"),
-        ("ProcessInstance", "TargetObjectId"),
-        ("ProcessInstanceWorkitem", "ProcessInstanceId"),
     }
 )
 
@@ -122,7 +106,7 @@ class Engine:
         """Insert one record; ``record_id`` pre-allocated only by the org's own bootstrap."""
         if not obj.createable and not ctx.system:
             raise SfError("INVALID_TYPE", f"entity type cannot be inserted: {obj.label}", fields=[])
-        values = self._parse(obj, body, ctx, creating=True)
+        values = parse_body(self, obj, body, ctx, creating=True)
         if values.get("Id") is not None:
             raise SfError("INVALID_FIELD", "cannot specify Id in an insert call", fields=["Id"])
         values.pop("Id", None)
@@ -181,7 +165,7 @@ class Engine:
                 fields=[],
             )
         data = self.existing(obj, record_id)
-        values = self._parse(obj, body, ctx, creating=False)
+        values = parse_body(self, obj, body, ctx, creating=False)
         given_id = values.pop("Id", None)
         if given_id is not None and normalize_id(str(given_id)) != record_id:
             raise SfError("INVALID_FIELD", "Id in the body does not match the URL", fields=["Id"])
@@ -304,93 +288,9 @@ class Engine:
                 fields=[],
             )
         data = self.existing(obj, record_id)
-        self._delete_tree(obj, record_id, data, ctx)
-
-    def _delete_tree(self, obj: ObjectDef, record_id: str, data: Record, ctx: WriteContext) -> None:
-        """Recycle ``record_id``, its master-detail children (recursively) and its file links;
-        clear lookups pointing at it, refuse when a Restrict lookup still points at it."""
-        for rel in self.schema.child_relationships(obj):
-            child_obj = self.schema.object(rel.child_object)
-            child_field = child_obj.field(rel.field) if child_obj else None
-            if child_obj is None or child_field is None:
-                continue
-            children = self.store.children(child_obj.name, child_field.name, [record_id])
-            if not children:
-                continue
-            if rel.cascade_delete or (child_obj.name, child_field.name) in _PLATFORM_CASCADES:
-                for child_id in children:
-                    found = self.store.get(child_id)
-                    if found and not found[1]:
-                        self._delete_tree(child_obj, child_id, found[2], ctx)
-            elif (child_field.delete_constraint or "SetNull") == "Restrict":
-                raise SfError(
-                    "DELETE_FAILED",
-                    f"Your attempt to delete {data.get('Name') or record_id} could not be "
-                    f"completed because it is associated with the following "
-                    f"{child_obj.plural_label}.: {len(children)}",
-                    fields=[],
-                )
-            elif not child_field.required and child_field.createable:
-                for child_id in children:
-                    found = self.store.get(child_id)
-                    if found and found[2].get(child_field.name) == record_id:
-                        self.write_fields(
-                            child_obj, child_id, found[2], {child_field.name: None}, ctx
-                        )
-        stamp = format_datetime(self.clock.now())
-        data = dict(data, IsDeleted=True, SystemModstamp=stamp)
-        self.store.mark_deleted(record_id, data, stamp)
+        delete_tree(self, obj, record_id, data, ctx)
 
     # -- stages ------------------------------------------------------------------------
-
-    def _parse(
-        self, obj: ObjectDef, body: dict[str, Any], ctx: WriteContext, *, creating: bool
-    ) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        read_only: list[str] = []
-        nested: list[tuple[FieldDef, Any]] = []
-        for key, raw in body.items():
-            if key == "attributes":
-                continue
-            f = obj.field(key)
-            if f is None:
-                lookup = self.schema.parent_field(obj, key)
-                if lookup is not None and isinstance(raw, dict):
-                    nested.append((lookup, raw))
-                    continue
-                raise SfError(
-                    "INVALID_FIELD",
-                    f"No such column '{key}' on sobject of type {obj.name}",
-                    fields=[],
-                )
-            if f.name == "Id":
-                values["Id"] = raw
-                continue
-            values[f.name] = deserialize(f, raw)
-            writable = f.createable if creating else f.updateable
-            if not writable and not ctx.system:
-                read_only.append(f.name)
-        if read_only:
-            raise SfError(
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to create/update fields: {', '.join(read_only)}. Please check the "
-                "security settings of this field and verify that it is read/write for your "
-                "profile or permission set.",
-                fields=read_only,
-            )
-        for name, value in list(values.items()):
-            f = obj.field(name)
-            if f is None or name == "Id" or value is None:
-                continue
-            if f.is_reference or f.type == "Lookup":
-                values[name] = check_reference(self.schema, self.store, self.behaviour, f, value)
-            elif not isinstance(value, bytes):
-                values[name] = validate(f, value)
-        for lookup, raw in nested:
-            values[lookup.name] = resolve_nested(
-                self.schema, self.store, self.behaviour, lookup, raw
-            )
-        return values
 
     def _check_required(self, obj: ObjectDef, data: Record, touched: set[str] | None) -> None:
         """REQUIRED_FIELD_MISSING listing every empty required field: all of them on create

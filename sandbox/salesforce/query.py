@@ -18,9 +18,10 @@ from sandbox.salesforce.config import EmulatorConfig
 from sandbox.salesforce.errors import SfError
 from sandbox.salesforce.ids import QUERY_LOCATOR_PREFIX, make_id
 from sandbox.salesforce.orgschema import OrgSchema
-from sandbox.salesforce.soql.compiler import CompileOptions, Compiler
+from sandbox.salesforce.soql.compiler import Compiler
 from sandbox.salesforce.soql.executor import Executor
 from sandbox.salesforce.soql.parser import parse
+from sandbox.salesforce.soql.plan import CompileOptions
 from sandbox.salesforce.store import Store
 
 DEFAULT_BATCH = 2000

@@ -134,7 +134,7 @@ class SObjects:
                     raise not_found()
                 data = engine.load(obj, matches[0])
                 return RestResponse(200, to_json(obj, matches[0], data, req.version))
-            if req.method in ("PATCH", "POST"):
+            if req.method == "PATCH" or (req.method == "POST" and field.name == "Id"):
                 body = req.json_object(obj.name)
                 update_only = (req.param("updateOnly") or "").lower() == "true"
                 with self.org.store.atomic():

@@ -13,7 +13,7 @@ from typing import Any
 
 from naturhome_sync.sfschema import FieldDef
 from sandbox.salesforce.records import attributes, record_url
-from sandbox.salesforce.soql.compiler import ChildQuery, Column, Plan, comparison_key
+from sandbox.salesforce.soql.plan import ChildQuery, Column, Plan, comparison_key
 from sandbox.salesforce.soql.rows import Resolver, Row
 from sandbox.salesforce.store import Store
 

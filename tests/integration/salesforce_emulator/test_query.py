@@ -341,6 +341,29 @@ def test_custom_child_relationships_and_parent_paths(sf: Any, data: dict[str, st
     ]
 
 
+def test_polymorphic_parents_and_derived_task_fields(sf: Any, data: dict[str, str]) -> None:
+    sf.Task.create({"Subject": "Call back", "WhatId": data["o1"], "Status": "Completed"})
+    sf.Task.create({"Subject": "Send plan", "WhatId": data["beta"]})
+    rows = sf.query(
+        "SELECT Subject, What.Name, Account.Name, IsClosed, Status FROM Task ORDER BY Subject"
+    )
+    assert [
+        (r["Subject"], r["What"]["Name"], r["What"]["attributes"]["type"], r["Account"]["Name"])
+        for r in rows["records"]
+    ] == [
+        ("Call back", "Maison Gouvy", "Opportunity", "Acme"),
+        ("Send plan", "Beta SA", "Account", "Beta SA"),
+    ]
+    assert [(r["IsClosed"], r["Status"]) for r in rows["records"]] == [
+        (True, "Completed"),
+        (False, "Not Started"),
+    ]
+    [opp] = sf.query(
+        f"SELECT (SELECT Subject FROM Tasks) FROM Opportunity WHERE Id = '{data['o1']}'"
+    )["records"]
+    assert [t["Subject"] for t in opp["Tasks"]["records"]] == ["Call back"]
+
+
 def test_counts_and_aggregates(sf: Any, data: dict[str, str]) -> None:
     counted = sf.query("SELECT COUNT() FROM Contact WHERE AccountId != null")
     assert counted == {"totalSize": 3, "done": True, "records": []}
