@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from naturhome_sync.sfschema import load_schema
 from naturhome_sync.sfschema.describe import describe_global
 from sandbox.salesforce.approvals import Approvals
 from sandbox.salesforce.auth import Auth
@@ -36,11 +37,7 @@ class Org:
         self.config = config
         self.lock = threading.RLock()
         self.store = Store(config.state_dir)
-        base = config.schema
-        if base is None:
-            from naturhome_sync.sfschema import load_schema
-
-            base = load_schema(config.salesforce_dir)
+        base = config.schema if config.schema is not None else load_schema(config.salesforce_dir)
         self.default_version = base.api_version or "59.0"
         self.clock = Clock(config.org_timezone)
         self.org_id = to18(config.org_id)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.salesforce.collections import Collections
 from sandbox.salesforce.composite import Composite
+from sandbox.salesforce.dml import WriteContext
 from sandbox.salesforce.errors import SfError, not_found
 from sandbox.salesforce.http_types import RestRequest, RestResponse
 from sandbox.salesforce.ids import normalize_id
@@ -120,8 +121,6 @@ class Rest:
         raise not_found()
 
     def _approvals(self, req: RestRequest) -> RestResponse:
-        from sandbox.salesforce.dml import WriteContext
-
         if req.method == "GET":
             return RestResponse(200, self.org.approvals.definitions())
         if req.method != "POST":

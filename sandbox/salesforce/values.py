@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -259,7 +259,3 @@ def number_key(value: Any) -> str:
     except InvalidOperation:
         return str(value)
     return format(normal, "f")
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
