@@ -185,6 +185,8 @@ class _Linter:
                 self.report(path, "scale", f"{kind} needs a scale between 0 and the precision")
         if kind == "Checkbox" and mx.text(root, "defaultValue") not in ("true", "false"):
             self.report(path, "defaultValue", "a Checkbox needs defaultValue true or false")
+        if kind == "Checkbox" and mx.text(root, "required") == "true":
+            self.report(path, "required", "a Checkbox cannot be required")
         if kind in ("Picklist", "MultiselectPicklist"):
             self.check_value_set(path, root, kind)
         if kind == "AutoNumber" and mx.text(root, "displayFormat") is None:

@@ -162,6 +162,18 @@ RULES = [
         id="checkbox-default",
     ),
     pytest.param(
+        {
+            F("Done__c"): field(
+                "Done__c",
+                "<defaultValue>false</defaultValue><required>true</required><type>Checkbox</type>",
+            )
+        },
+        F("Done__c"),
+        "required",
+        "a Checkbox cannot be required",
+        id="checkbox-required",
+    ),
+    pytest.param(
         {F("Note__c"): field("Note__c", "<length>256</length><type>Text</type>")},
         F("Note__c"),
         "length",
