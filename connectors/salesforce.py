@@ -668,6 +668,8 @@ def _retry_now(exc: BaseException) -> bool:
 def _same(current: Any, wanted: Any) -> bool:
     if current is None or wanted is None:
         return current is None and wanted is None
+    if isinstance(current, bool) or isinstance(wanted, bool):
+        return current is wanted
     if isinstance(current, int | float | Decimal) and isinstance(wanted, int | float | Decimal):
         return Decimal(str(current)) == Decimal(str(wanted))
     return str(current) == str(wanted)
