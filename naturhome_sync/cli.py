@@ -37,10 +37,12 @@ events_app = typer.Typer(help="Inspect the inbox.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 flows_app = typer.Typer(help="List the flows this process knows.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Local emulators and a service wired to them.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(flows_app, name="flows")
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -402,6 +404,79 @@ def demo(
     with handled_errors():
         code = play(out, state_dir=keep)
     raise typer.Exit(code)
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    ctx: typer.Context,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="Where emulators and service keep their data "
+            "(default: <NATURHOME_STATE_DIR>/sandbox). Reuse it to keep the data.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="First line of output: one JSON object with the "
+            "URLs and credentials (for scripts).",
+        ),
+    ] = False,
+    empty: Annotated[bool, typer.Option("--empty", help="Do not load the demo data set.")] = (
+        False
+    ),
+    port: Annotated[int, typer.Option("--port", help="Service HTTP port (0: a free one).")] = 0,
+) -> None:
+    """Start the emulators (Salesforce, HubSpot) and the service wired to them; run until
+    interrupted. STATE_DIR/sandbox.env holds the service's settings, so any command can be
+    run against it: naturhome-sync --env-file STATE_DIR/sandbox.env run FLOW."""
+    from naturhome_sync.runtime import Runtime
+    from naturhome_sync.service import Service
+    from sandbox.environment import SandboxEnvironment
+
+    state: CliState = ctx.obj
+    with handled_errors():
+        base = state_dir or load_settings(state.env_file).state_dir / "sandbox"
+        environment = SandboxEnvironment(base.resolve(), service_port=port)
+        try:
+            environment.start(seed=not empty)
+            settings = load_settings(environment.env_file)
+            configure_logging(state.log_level or settings.log.level, settings.log.format)
+            runtime = Runtime(settings)
+            runtime.ensure_schema()
+            service = Service(runtime).start()
+            if as_json:
+                print(json.dumps(environment.describe()), flush=True)
+            else:
+                _print_sandbox(environment.describe())
+            try:
+                service.run_until_signal()
+            finally:
+                runtime.close()
+        finally:
+            environment.stop()
+
+
+def _print_sandbox(info: dict[str, Any]) -> None:
+    out.print(f"[bold]service[/]     {info['service_url']}", highlight=False)
+    out.print(
+        f"[bold]salesforce[/]  {info['salesforce']['url']}  user {info['salesforce']['username']}",
+        highlight=False,
+    )
+    out.print(
+        f"[bold]hubspot[/]     {info['hubspot']['url']}  forms "
+        f"{', '.join(info['hubspot']['form_guids'])}",
+        highlight=False,
+    )
+    out.print(f"[bold]state[/]       {info['state_dir']}", highlight=False)
+    out.print(
+        f"run commands against it with: naturhome-sync --env-file {info['env_file']} …",
+        highlight=False,
+    )
+    out.print("Ctrl-C stops everything; the data stays in the state directory.", highlight=False)
 
 
 def main() -> None:
