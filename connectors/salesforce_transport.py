@@ -54,8 +54,5 @@ class EmulatorRedirectAdapter(HTTPAdapter):
 def emulator_session(base_url: str) -> requests.Session:
     """A session whose HTTPS traffic all goes to the emulator at ``base_url``."""
     session = requests.Session()
-    adapter = EmulatorRedirectAdapter(base_url)
-    session.mount("https://", adapter)
-    if base_url.startswith("http://"):
-        session.mount("http://", EmulatorRedirectAdapter(base_url))
+    session.mount("https://", EmulatorRedirectAdapter(base_url))
     return session

@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     from sandbox.salesforce.dml import Engine, WriteContext
 
 #: Lookups whose children the platform deletes with the parent although they are not
-#: master-detail: files and links go with their document, links, activities and approval
-#: history go with their record.
+#: master-detail: an account takes its contacts and opportunities, a document its versions
+#: and links, a record its links, activities and approval history.
 PLATFORM_CASCADES = frozenset(
     {
+        ("Contact", "AccountId"),
+        ("Opportunity", "AccountId"),
         ("ContentVersion", "ContentDocumentId"),
         ("ContentDocumentLink", "ContentDocumentId"),
         ("ContentDocumentLink", "LinkedEntityId"),
@@ -32,13 +34,15 @@ PLATFORM_CASCADES = frozenset(
         ("ProcessInstanceWorkitem", "ProcessInstanceId"),
     }
 )
+#: Standard lookups that protect their parent: an account with cases cannot be deleted.
+PLATFORM_RESTRICTS = frozenset({("Case", "AccountId")})
 
 
 def delete_tree(
     engine: Engine, obj: ObjectDef, record_id: str, data: Record, ctx: WriteContext
 ) -> None:
-    """Recycle ``record_id``, its master-detail children (recursively) and its file links;
-    clear lookups pointing at it, refuse when a Restrict lookup still points at it."""
+    """Recycle ``record_id`` and what goes with it (recursively); clear the SetNull lookups
+    pointing at it; refuse when a Restrict (or required) lookup still points at it."""
     for rel in engine.schema.child_relationships(obj):
         child_obj = engine.schema.object(rel.child_object)
         child_field = child_obj.field(rel.field) if child_obj else None
@@ -52,7 +56,11 @@ def delete_tree(
                 found = engine.store.get(child_id)
                 if found and not found[1]:
                     delete_tree(engine, child_obj, child_id, found[2], ctx)
-        elif (child_field.delete_constraint or "SetNull") == "Restrict":
+        elif (
+            (child_field.delete_constraint or "SetNull") == "Restrict"
+            or child_field.required
+            or (child_obj.name, child_field.name) in PLATFORM_RESTRICTS
+        ):
             raise SfError(
                 "DELETE_FAILED",
                 f"Your attempt to delete {data.get('Name') or record_id} could not be "
@@ -60,7 +68,7 @@ def delete_tree(
                 f"{child_obj.plural_label}.: {len(children)}",
                 fields=[],
             )
-        elif not child_field.required and child_field.createable:
+        elif child_field.updateable:
             for child_id in children:
                 found = engine.store.get(child_id)
                 if found and found[2].get(child_field.name) == record_id:

@@ -47,7 +47,7 @@ class Org:
             self.auth = Auth(config, self.store, self.clock, self.org_id)
             self.queries = QueryService(self.schema, self.store, self.clock, config)
             self.approvals = Approvals(config, self.engine)
-            self.usage = ApiUsage(self.store, self.clock, config.daily_api_requests)
+            self.usage = ApiUsage(self.store, self.clock, config.daily_api_requests, self.lock)
             self.rest = Rest(self)
             self.stats = Stats()
             self.faults = Faults(config.behaviour)

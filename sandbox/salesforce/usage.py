@@ -16,11 +16,12 @@ from sandbox.salesforce.store import Store
 
 
 class ApiUsage:
-    def __init__(self, store: Store, clock: Clock, allocation: int) -> None:
+    def __init__(self, store: Store, clock: Clock, allocation: int, lock: threading.RLock) -> None:
+        """``lock`` is the org lock: the count lives in the shared SQLite connection."""
         self.store = store
         self.clock = clock
         self.allocation = allocation
-        self._lock = threading.Lock()
+        self._lock = lock
 
     def _current(self) -> int:
         day = self.clock.now().date().isoformat()

@@ -361,3 +361,34 @@ def test_upsert_by_external_id_and_delete_by_external_id(sf: Any) -> None:
     assert response.status_code == 204
     with pytest.raises(SalesforceResourceNotFound):
         sf.Account.get_by_custom_id("Naturhome_Id__c", "D-1")
+
+
+def test_deleting_an_account_takes_its_contacts_and_opportunities(sf: Any) -> None:
+    account_id = sf.Account.create({"Name": "Acme"})["id"]
+    contact_id = sf.Contact.create({"LastName": "Doe", "AccountId": account_id})["id"]
+    opp_id = sf.Opportunity.create(
+        {
+            "Name": "o",
+            "StageName": "Prospecting",
+            "CloseDate": "2026-01-31",
+            "AccountId": account_id,
+        }
+    )["id"]
+    sf.Task.create({"Subject": "call", "WhatId": opp_id})
+    sf.Account.delete(account_id)
+    deleted = (
+        sf.query_all("SELECT Id FROM Contact WHERE IsDeleted = true", include_deleted=True)[
+            "records"
+        ]
+        + sf.query_all("SELECT Id FROM Opportunity WHERE IsDeleted = true", include_deleted=True)[
+            "records"
+        ]
+    )
+    assert {r["Id"] for r in deleted} == {contact_id, opp_id}
+    assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 0
+
+
+def test_an_account_with_cases_cannot_be_deleted(sf: Any) -> None:
+    account_id = sf.Account.create({"Name": "Acme"})["id"]
+    sf.Case.create({"Subject": "leak", "AccountId": account_id})
+    assert refusal(lambda: sf.Account.delete(account_id))["errorCode"] == "DELETE_FAILED"
