@@ -33,12 +33,11 @@ def _user(ref: str, first: str, last: str, **extra: Any) -> dict[str, Any]:
 
 def users() -> list[dict[str, Any]]:
     return [
-        _user("sales_rep", "Thomas", "Renard", Title="Conseiller commercial"),
+        _user("sales_rep", "Thomas", "Renard"),
         _user(
             "marc",
             "Marc",
             "Lejeune",
-            Title="Deviseur",
             Is_Estimator__c=True,
             Estimator_Capacity__c=4,
             Estimator_Countries__c="BE;LU",
@@ -47,7 +46,6 @@ def users() -> list[dict[str, Any]]:
             "sophie",
             "Sophie",
             "Weber",
-            Title="Deviseuse",
             Is_Estimator__c=True,
             Estimator_Capacity__c=3,
             Estimator_Countries__c="LU;DE",
@@ -56,13 +54,12 @@ def users() -> list[dict[str, Any]]:
             "julien",
             "Julien",
             "Collard",
-            Title="Deviseur",
             Is_Estimator__c=True,
             Estimator_Capacity__c=5,
             Estimator_Countries__c="BE;FR",
         ),
-        _user("billing", "Anne", "Schmit", Title="Responsable facturation"),
-        _user("site_manager", "Luc", "Hoffmann", Title="Chef de chantier"),
+        _user("billing", "Anne", "Schmit"),
+        _user("site_manager", "Luc", "Hoffmann"),
     ]
 
 
@@ -215,7 +212,7 @@ def clients() -> list[dict[str, Any]]:
         ),
         {
             "attributes": {"type": "Opportunity", "ref": "site_thill"},
-            "Name": "Thill – Maison à Clervaux",
+            "Name": "Thill - Maison à Clervaux",
             "AccountId": "@thill",
             "OwnerId": "@sales_rep",
             "StageName": "Closed Won",
@@ -231,7 +228,7 @@ def clients() -> list[dict[str, Any]]:
         },
         {
             "attributes": {"type": "Opportunity", "ref": "site_lambert"},
-            "Name": "Lambert – Extension à Vielsalm",
+            "Name": "Lambert - Extension à Vielsalm",
             "AccountId": "@lambert",
             "OwnerId": "@sales_rep",
             "StageName": "Quote Sent",
@@ -245,7 +242,7 @@ def clients() -> list[dict[str, Any]]:
         },
         {
             "attributes": {"type": "Opportunity", "ref": "site_weis"},
-            "Name": "Weis – Maison à Wiltz",
+            "Name": "Weis - Maison à Wiltz",
             "AccountId": "@weis",
             "OwnerId": "@sales_rep",
             "StageName": "Quote In Progress",
