@@ -39,7 +39,23 @@ class Stage:
     state_dir: Path
     runtime: Runtime
     service: Service
+    environment: Any
     notes: dict[str, Any] = field(default_factory=dict)
+
+    def sandbox_stats(self, system: str = "salesforce") -> dict[str, Any]:
+        emulator = getattr(self.environment, system)
+        stats: dict[str, Any] = requests.get(
+            f"{emulator.base_url}/__sandbox/stats", timeout=5
+        ).json()
+        return stats
+
+    def api_calls(self) -> int:
+        """Salesforce API calls so far (the emulator counts them as an org does)."""
+        return int(self.sandbox_stats()["api_usage"]["used"])
+
+    def api_usage(self) -> str:
+        usage = self.sandbox_stats()["api_usage"]
+        return f"{usage['used']} of {usage['max']} daily requests"
 
     def wait_for(self, event_id: int, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -71,6 +87,7 @@ def chapter_runtime(stage: Stage) -> None:
     stage.say(f"The worker processed {len(set(ids))} events, each once.")
 
     stage.say("Pretend they were processed 40 days ago, then let the 03:00 tick fire.")
+    ids = [i for i in ids if stage.runtime.inbox.get(i) is not None]
     with stage.runtime.engine.begin() as conn:
         conn.execute(
             inbox_events.update()
@@ -108,37 +125,84 @@ def chapter_runtime(stage: Stage) -> None:
         stage.say(f"    {line}")
 
 
+def chapter_salesforce(stage: Stage) -> None:
+    """The emulated org: the schema contract checked like a real org, the demo data, API usage."""
+    from naturhome_sync.doctor import diagnose
+
+    report = diagnose(stage.runtime)
+    matched = [f.subject for f in report.findings if f.area == "schema" and f.severity == "ok"]
+    stage.say(
+        f"doctor: {len(matched)} objects match the schema contract in salesforce/, "
+        f"{report.count('error')} error(s), {report.count('warning')} warning(s)."
+    )
+    if not report.ok:
+        raise DemoFailure(
+            "doctor found problems: "
+            + "; ".join(
+                f"{f.subject}: {f.message}" for f in report.findings if f.severity == "error"
+            )
+        )
+    client = stage.runtime.services.salesforce
+    estimators = client.query(
+        "SELECT Name, Estimator_Countries__c, Estimator_Capacity__c FROM User "
+        "WHERE Is_Estimator__c = true ORDER BY Name"
+    )
+    stage.say("Estimators in the demo org:")
+    for row in estimators:
+        stage.say(
+            f"  {row['Name']}: {row['Estimator_Countries__c']}, "
+            f"capacity {int(row['Estimator_Capacity__c'])}"
+        )
+    items = client.count("SELECT COUNT() FROM Work_Item__c")
+    templates = client.count("SELECT COUNT() FROM Billing_Tranche_Template__c")
+    stage.say(f"Catalogue: {items} work items, {templates} billing-plan tranches.")
+    stage.say(f"Salesforce API usage so far: {stage.api_usage()}.")
+
+
 CHAPTERS: list[tuple[str, Callable[[Stage], None]]] = [
     ("1. The runtime", chapter_runtime),
+    ("2. The Salesforce org (emulated)", chapter_salesforce),
 ]
 
 
 def play(console: Console, *, state_dir: Path | None = None) -> int:
+    from sandbox.environment import SandboxEnvironment
+
     with ExitStack() as stack:
         if state_dir is None:
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nh-demo-")))
-        state_dir.mkdir(parents=True, exist_ok=True)
+        environment = SandboxEnvironment(state_dir.resolve(), poll_seconds=2)
+        environment.start(seed=True)
+        stack.callback(environment.stop)
         settings = load_settings(
-            state_dir=state_dir,
-            http={"port": 0},
-            worker={"poll_interval_seconds": 0.2, "shutdown_grace_seconds": 5},
+            environment.env_file,
             plugins=["naturhome_sync.testing"],
-            schedules={"housekeeping": "off"},
+            worker={"poll_interval_seconds": 0.1, "shutdown_grace_seconds": 5},
         )
         runtime = Runtime(settings)
         stack.callback(runtime.close)
         runtime.ensure_schema()
-        service = Service(runtime, scheduler=False).start()
+        service = Service(runtime).start()
         stack.callback(service.stop)
-        stage = Stage(console=console, state_dir=state_dir, runtime=runtime, service=service)
-        console.print(f"naturhome-sync demo — state in {state_dir}, service at {service.url}")
+        stage = Stage(
+            console=console,
+            state_dir=state_dir,
+            runtime=runtime,
+            service=service,
+            environment=environment,
+        )
+        console.print(f"naturhome-sync demo - state in {state_dir}, service at {service.url}")
         for title, chapter in CHAPTERS:
             console.print(Rule(title))
+            before = stage.api_calls()
             try:
                 chapter(stage)
             except DemoFailure as exc:
                 console.print(f"[bold red]demo failed:[/] {exc}")
                 return 1
+            console.print(
+                f"[dim]({stage.api_calls() - before} Salesforce API call(s) in this chapter)[/]"
+            )
         with runtime.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(inbox_events)).scalar()
         console.print(Rule())
