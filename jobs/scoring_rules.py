@@ -32,14 +32,19 @@ _MONTH_NAMES = (
 )
 
 
-def french_number(value: Decimal) -> str:
-    """450000 -> "450 000", 1234.5 -> "1 234,50" (French grouping, comma decimals)."""
+def french_number(value: Decimal, *, cents: bool = False) -> str:
+    """450000 -> "450 000", 145.50 -> "145,5" (French grouping, comma decimals).
+
+    With ``cents``, a fractional amount shows two decimals (1234.5 -> "1 234,50").
+    """
     if value == value.to_integral_value():
-        whole, fraction = f"{int(value):,}", ""
+        return f"{int(value):,}".replace(",", " ")
+    if cents:
+        text = f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}"
     else:
-        whole, fraction = f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}".split(".")
-        fraction = "," + fraction
-    return whole.replace(",", " ") + fraction
+        text = f"{value.normalize():,f}"
+    whole, fraction = text.split(".")
+    return f"{whole.replace(',', ' ')},{fraction}"
 
 
 def french_month(day: date) -> str:
@@ -111,7 +116,9 @@ class BandsRule:
             return None
         band = reached[-1]
         unit = f" {self.unit}" if self.unit else ""
-        text = f"{self.label} de {french_number(value)}{unit} (≥ {french_number(band.limit)}{unit})"
+        cents = self.unit == "€"
+        shown, limit = french_number(value, cents=cents), french_number(band.limit, cents=cents)
+        text = f"{self.label} de {shown}{unit} (≥ {limit}{unit})"
         return band.points, _line(band.points, text)
 
 
@@ -157,7 +164,8 @@ class MonthsUntilRule:
             delay = "dans 1 mois"
         else:
             delay = f"dans {months} mois"
-        text = f"{self.label} en {french_month(when)}, {delay} (≤ {band.limit} mois)"
+        on = "en" if when.day == 1 else "le"  # "en mars 2027", "le 15 mars 2027"
+        text = f"{self.label} {on} {french_month(when)}, {delay} (≤ {band.limit} mois)"
         return band.points, _line(band.points, text)
 
 
@@ -217,4 +225,5 @@ class CompletenessRule:
             points = int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
         else:
             points = self.points if present == total else 0
-        return points, _line(points, f"{self.label} ({present} informations sur {total})")
+        noun = "information" if present == 1 else "informations"
+        return points, _line(points, f"{self.label} ({present} {noun} sur {total})")

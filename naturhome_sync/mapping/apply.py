@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from naturhome_sync.errors import PermanentDataError
-from naturhome_sync.mapping.common import Rejected, fold, is_blank, normalise_spaces, quote
+from naturhome_sync.mapping.common import Rejected, fold, is_blank, quote, strip_spaces
 from naturhome_sync.mapping.model import FieldRule, MappedRecords, MappingSpec, MappingWarning
 from naturhome_sync.mapping.templates import Placeholder
 from naturhome_sync.mapping.transforms import TEMPLATE_FILTERS, StepContext
@@ -23,7 +23,7 @@ from naturhome_sync.sfschema.model import FieldDef
 
 def _clean_source(source: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        key: normalise_spaces(value).strip() if isinstance(value, str) else value
+        key: strip_spaces(value) if isinstance(value, str) else value
         for key, value in source.items()
     }
 
@@ -59,8 +59,12 @@ def _match(rule: FieldRule, value: str) -> str | None:
     return None
 
 
-def _fit(rule: FieldRule, value: Any, warn: Callable[[str], None]) -> Any:
-    """The value as the field can hold it, or None (with a warning) when it cannot."""
+def _fit(rule: FieldRule, value: Any, typed: Any, warn: Callable[[str], None]) -> Any:
+    """The value as the field can hold it, or None (with a warning) when it cannot.
+
+    ``typed`` is what the source held, quoted in a warning when the transforms changed it
+    (the rep recognises "Pays-Bas" better than "NL").
+    """
     target = rule.field
     if is_blank(value):
         return None
@@ -80,15 +84,16 @@ def _fit(rule: FieldRule, value: Any, warn: Callable[[str], None]) -> Any:
     picklist = target.type == "Picklist"
     if rule.values or picklist:
         matched = _match(rule, text)
+        unknown = f"valeur inconnue {quote(text)}"
+        if isinstance(typed, str) and typed != text:
+            unknown += f" (saisie : {quote(typed)})"
         if matched is not None:
             text = matched
         elif rule.default is not None:
-            warn(
-                f"valeur inconnue {quote(text)} remplacée par {quote(_label(target, rule.default))}"
-            )
+            warn(f"{unknown} remplacée par {quote(_label(target, rule.default))}")
             return rule.default
         elif picklist and (target.restricted or rule.values):
-            warn(f"valeur inconnue {quote(text)} ignorée")
+            warn(f"{unknown} ignorée")
             return None
     limit = target.max_length
     if limit is not None and len(text) > limit:
@@ -118,6 +123,7 @@ def _evaluate(
     elif rule.sources:
         used = next((s for s in rule.sources if not is_blank(view.get(s))), rule.sources[0])
         value = view.get(used)
+    typed = value
 
     def warn(message: str) -> None:
         warnings.append(
@@ -143,7 +149,7 @@ def _evaluate(
         except Rejected as exc:
             warn(exc.reason)
             value = None
-    value = _fit(rule, value, warn)
+    value = _fit(rule, value, typed, warn)
     if value is None and rule.if_blank is not None:
         value = rule.if_blank
     return value

@@ -33,6 +33,15 @@ def is_blank(value: Any) -> bool:
     return False
 
 
+_ZERO_WIDTH_TABLE = str.maketrans(dict.fromkeys(_ZERO_WIDTH))
+
+
+def strip_spaces(text: str) -> str:
+    """Surrounding spaces of any kind and invisible zero-width characters off; the spacing
+    inside (line breaks too) is kept."""
+    return text.translate(_ZERO_WIDTH_TABLE).strip().strip(_SPACE_LIKE).strip()
+
+
 def normalise_spaces(text: str) -> str:
     """Non-breaking, thin and zero-width spaces as plain spaces (or nothing)."""
     return text.translate(_SPACE_TABLE)

@@ -135,12 +135,18 @@ class MappingWarning:
     field_label: str | None = None
 
     def line(self) -> str:
-        """One readable line: ``Budget (budget) : montant illisible « beaucoup » : …``."""
+        """One readable line: ``Budget (budget) : montant illisible « beaucoup » : …``.
+
+        A warning about the submission as a whole (a source fallback) is its message alone.
+        """
         label = self.field_label or self.field
-        where = label or ""
-        if self.source_field:
-            where = f"{where} ({self.source_field})" if where else self.source_field
-        return f"{where} : {self.message}" if where else self.message
+        if not label:
+            return self.message
+        return (
+            f"{label} ({self.source_field}) : {self.message}"
+            if self.source_field
+            else (f"{label} : {self.message}")
+        )
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def _split_separators(text: str, *, scaled: bool) -> tuple[str, str]:
         after = text.rsplit(sep, 1)[1].strip()
         if len(after) == 3 and scaled:
             raise Rejected("séparateur ambigu devant un multiplicateur")
-        if len(after) in (1, 2) or scaled:
+        if len(after) in (1, 2) or scaled or text.split(sep)[0].strip() == "0":
             decimal_sep = sep
         elif len(after) != 3:
             raise Rejected("séparateur ambigu")

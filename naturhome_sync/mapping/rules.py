@@ -146,6 +146,7 @@ def _transforms(
         spec = TRANSFORMS.get(str(name))
         if spec is None:
             problems.add(item_key, f"unknown transform {name!r} (one of {', '.join(TRANSFORMS)})")
+            current = None  # what follows cannot be checked without knowing what it produced
             continue
         if target.type not in spec.field_types:
             allowed = ", ".join(sorted(spec.field_types))

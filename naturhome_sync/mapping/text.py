@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 
-from naturhome_sync.mapping.common import Rejected, normalise_spaces, quote
+from naturhome_sync.mapping.common import Rejected, normalise_spaces, quote, strip_spaces
 
 
 def trim(text: str) -> str:
-    """Surrounding spaces off, including the non-breaking ones pasted from documents."""
-    return normalise_spaces(text).strip()
+    """Surrounding spaces off, including the non-breaking ones pasted from documents.
+
+    Line breaks inside are kept (a message, a two-line street) as Unix line breaks.
+    """
+    return strip_spaces(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def collapse_spaces(text: str) -> str:
