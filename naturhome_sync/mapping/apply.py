@@ -178,13 +178,14 @@ def _missing_error(
 
 
 def apply_mapping(
-    spec: MappingSpec, source: Mapping[str, Any], *, external_id_field: str = "conversion_id"
+    spec: MappingSpec, source: Mapping[str, Any], *, external_id_field: str | None = None
 ) -> MappedRecords:
-    """Records for every object of the mapping, from one submission.
+    """Records for every object of the mapping, from one source record.
 
     ``source`` holds the form values and the flow's metadata keys (``conversion_id``,
-    ``submitted_at``...). Raises ``PermanentDataError`` (``code="MAPPING_REQUIRED_FIELD"``,
-    ``external_id`` = ``source[external_id_field]``) when a required field stays blank.
+    ``submitted_at``...). Raises ``PermanentDataError`` (``code="MAPPING_REQUIRED_FIELD"``)
+    when a required field stays blank; its ``external_id`` is ``source[external_id_field]``
+    (e.g. ``"conversion_id"``) so the Integration_Error__c mirror points at the submission.
     """
     warnings: list[MappingWarning] = []
     view = _clean_source(source)
@@ -197,7 +198,7 @@ def apply_mapping(
         if value is None and (rule.required or rule.field.required):
             missing.append(rule)
     if missing:
-        external_id = view.get(external_id_field)
+        external_id = view.get(external_id_field) if external_id_field else None
         raise _missing_error(missing, warnings, None if is_blank(external_id) else str(external_id))
     records = {
         name: {

@@ -82,8 +82,15 @@ def _fallbacks(raw: Any, known: frozenset[str], problems: Collector) -> tuple[So
 
 
 def _object_rules(
-    name: str, raw: Any, object_def: ObjectDef, known: frozenset[str], problems: Collector
+    name: str,
+    raw: Any,
+    object_def: ObjectDef,
+    known: frozenset[str],
+    problems: Collector,
+    declared: set[str],
 ) -> ObjectMapping:
+    """The object's valid rules; ``declared`` receives every field given a rule, valid or not
+    (a template referring to a broken rule is not reported a second time)."""
     key = f"objects.{name}"
     rules: list[FieldRule] = []
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), dict) or not raw["fields"]:
@@ -102,6 +109,7 @@ def _object_rules(
             problems.add(rule_key, f"{target.name} has a rule already")
             continue
         seen.add(target.name)
+        declared.add(f"{object_def.name}.{target.name}".lower())
         rule = parse_rule(
             rule_raw,
             key=rule_key,
@@ -126,7 +134,9 @@ def _object_rules(
     return ObjectMapping(object_def.name, tuple(rules))
 
 
-def _order(objects: dict[str, ObjectMapping], problems: Collector) -> tuple[FieldRule, ...]:
+def _order(
+    objects: dict[str, ObjectMapping], declared: set[str], problems: Collector
+) -> tuple[FieldRule, ...]:
     """Rules in file order, moved after the rules their templates refer to."""
     by_name = {
         (rule.object_name.lower(), rule.name.lower()): rule
@@ -149,6 +159,8 @@ def _order(objects: dict[str, ObjectMapping], problems: Collector) -> tuple[Fiel
         state[name] = "visiting"
         for object_name, field_name in template_references(rule):
             target = by_name.get((object_name.lower(), field_name.lower()))
+            if target is None and f"{object_name}.{field_name}".lower() in declared:
+                continue  # that rule has problems of its own, already reported
             if target is None:
                 problems.add(
                     f"{rule.key}.template",
@@ -212,6 +224,7 @@ def _read(path: Path, schema: Schema) -> tuple[MappingSpec | None, list[Problem]
     known = _source_fields(raw.get("source_fields"), problems)
     fallbacks = _fallbacks(raw.get("source_fallbacks"), known, problems)
     objects: dict[str, ObjectMapping] = {}
+    declared: set[str] = set()
     raw_objects = raw.get("objects")
     if not isinstance(raw_objects, dict) or not raw_objects:
         problems.add("objects", "expected at least one Salesforce object")
@@ -228,9 +241,9 @@ def _read(path: Path, schema: Schema) -> tuple[MappingSpec | None, list[Problem]
             problems.add(f"objects.{object_name}", f"{object_def.name} is mapped twice")
             continue
         objects[object_def.name] = _object_rules(
-            str(object_name), object_raw, object_def, known, problems
+            str(object_name), object_raw, object_def, known, problems, declared
         )
-    ordered = _order(objects, problems)
+    ordered = _order(objects, declared, problems)
     if problems.problems:
         return None, problems.problems
     rules = _with_origins(ordered)

@@ -29,7 +29,8 @@ RULE_KEYS = frozenset(
     {"from", "value", "template", "transforms", "values", "default", "if_blank", "required"}
     | {"on_existing"}
 )
-_NEEDS = {"decimal": "money, number or integer", "date": "date", "text": "none"}
+_NEEDS = {"decimal": "money, number or integer", "date": "date"}
+_WORDS = {"text": "text", "decimal": "number", "date": "date"}
 
 
 @dataclass
@@ -156,7 +157,8 @@ def _transforms(
                 f"(it writes into {allowed} fields)",
             )
         if current is not None and current not in spec.accepts:
-            problems.add(item_key, f"{name} reads a {'/'.join(spec.accepts)}, not a {current}")
+            reads = " or ".join(sorted(_WORDS[kind] for kind in spec.accepts))
+            problems.add(item_key, f"{name} reads a {reads}, not a {_WORDS[current]}")
         if not isinstance(params, dict):
             problems.add(item_key, f"the parameters of {name} must be a mapping")
             continue
@@ -259,18 +261,19 @@ def parse_rule(
     steps: tuple[TransformStep, ...] = ()
     end = start
     if "transforms" in raw:
+        known_problems = len(problems.problems)
         steps, end = _transforms(
             raw["transforms"], f"{key}.transforms", target, start, source_fields, problems
         )
+        if len(problems.problems) > known_problems:
+            end = None  # the chain is wrong already; its end says nothing more
     if not given and not any(step.runs_on_blank for step in steps):
         problems.add(key, "needs from:, value: or template: (or a transform that supplies a value)")
     if "value" not in raw and end is not None and end != kind:
+        hint = f": add a {_NEEDS[kind]} transform" if kind in _NEEDS else ""
         problems.add(
             key,
-            f"{target.name} is a {target.type} field but the rule produces a {end}: "
-            f"add a {_NEEDS[kind]} transform"
-            if kind != "text"
-            else f"{target.name} is a {target.type} field but the rule produces a {end}",
+            f"{target.name} is a {target.type} field but the rule produces a {_WORDS[end]}{hint}",
         )
 
     values = (

@@ -196,6 +196,12 @@ BROKEN: list[tuple[str, str, str | None, str]] = [
         "money cannot write into",
     ),
     (
+        "transform reads the wrong kind of value",
+        patched("transforms: [date]", "transforms: [default_date_offset: {from: start, days: 1}]"),
+        "objects.Opportunity.fields.Desired_Start__c.transforms[0]",
+        "default_date_offset reads a date, not a text",
+    ),
+    (
         "constant not in restricted picklist",
         patched("{value: Quote Requested}", "{value: Devis demandé}"),
         "objects.Opportunity.fields.StageName.value",
@@ -400,6 +406,14 @@ def test_check_mappings_lists_every_problem_of_every_file(tmp_path: Path, schema
     )
 
 
+def test_a_broken_rule_is_not_reported_again_by_templates_using_it(
+    tmp_path: Path, schema: Schema
+) -> None:
+    broken = patched("[collapse_spaces, title], required", "[money], required")
+    problems = check_mappings(write(tmp_path, broken).parent, schema)
+    assert [p.key for p in problems] == ["objects.Contact.fields.LastName.transforms[0]"]
+
+
 def test_load_mappings_by_file_stem(tmp_path: Path, schema: Schema) -> None:
     write(tmp_path, BASE, "quote.yaml")
     (tmp_path / "README.md").write_text("# docs")
@@ -555,7 +569,7 @@ def test_required_missing_is_a_permanent_data_error(
     spec: MappingSpec, overrides: dict[str, Any], names: list[str]
 ) -> None:
     with pytest.raises(PermanentDataError) as caught:
-        apply_mapping(spec, submission(**overrides))
+        apply_mapping(spec, submission(**overrides), external_id_field="conversion_id")
     error = caught.value
     assert error.category == "permanent_data"
     assert error.code == "MAPPING_REQUIRED_FIELD"
@@ -564,6 +578,9 @@ def test_required_missing_is_a_permanent_data_error(
         assert name in error.message
     expected_id = None if overrides.get("conversion_id", "x") is None else "conv-1"
     assert error.external_id == expected_id
+    with pytest.raises(PermanentDataError) as without_id:
+        apply_mapping(spec, submission(**overrides))
+    assert without_id.value.external_id is None
 
 
 # --- merge with what Salesforce holds ----------------------------------------------------------

@@ -13,7 +13,13 @@ from jobs.scoring_rules import (
     PostalCodesRule,
     ValuesRule,
 )
-from naturhome_sync.mapping import MappingSpec, apply_mapping, check_mappings, load_mappings
+from naturhome_sync.mapping import (
+    TRANSFORMS,
+    MappingSpec,
+    apply_mapping,
+    check_mappings,
+    load_mappings,
+)
 from naturhome_sync.paths import shipped_dir
 from naturhome_sync.sfschema import Schema, load_schema
 
@@ -161,3 +167,9 @@ def test_project_type_in_four_languages(quote: MappingSpec, typed: str, expected
 def test_preferred_language(quote: MappingSpec, typed: str, expected: str) -> None:
     mapped = apply_mapping(quote, {**BASE, "preferred_language": typed})
     assert mapped.records["Account"]["Preferred_Language__c"] == expected
+
+
+def test_the_mapping_reference_documents_every_transform() -> None:
+    readme = (shipped_dir("mappings") / "README.md").read_text(encoding="utf-8")
+    for name in TRANSFORMS:
+        assert f"`{name}`" in readme, name
