@@ -59,6 +59,22 @@ def _match(rule: FieldRule, value: str) -> str | None:
     return None
 
 
+def _fit_number(target: FieldDef, number: Decimal, warn: Callable[[str], None]) -> Any:
+    """Rounded half-up to the field's scale; None (with a warning) when too large for it."""
+    shown = quote(format(number, "f"))
+    if target.precision is None or target.scale is None:
+        return number
+    room = target.precision - target.scale
+    if number.adjusted() + 1 > room:  # checked first: rounding a huge number would overflow
+        warn(f"nombre trop grand {shown} ignoré")
+        return None
+    rounded = number.quantize(Decimal(1).scaleb(-target.scale), rounding=ROUND_HALF_UP)
+    if rounded.adjusted() + 1 > room:  # 999999.995 rounds to 1000000.00
+        warn(f"nombre trop grand {shown} ignoré")
+        return None
+    return rounded
+
+
 def _fit(rule: FieldRule, value: Any, typed: Any, warn: Callable[[str], None]) -> Any:
     """The value as the field can hold it, or None (with a warning) when it cannot.
 
@@ -69,15 +85,7 @@ def _fit(rule: FieldRule, value: Any, typed: Any, warn: Callable[[str], None]) -
     if is_blank(value):
         return None
     if rule.kind == "decimal":
-        number = Decimal(value)
-        if target.scale is not None:
-            number = number.quantize(Decimal(1).scaleb(-target.scale), rounding=ROUND_HALF_UP)
-        if target.precision is not None and target.scale is not None:
-            whole_digits = len(str(abs(int(number)))) if abs(number) >= 1 else 0
-            if whole_digits > target.precision - target.scale:
-                warn(f"nombre trop grand {quote(value)} ignoré")
-                return None
-        return number
+        return _fit_number(target, Decimal(value), warn)
     if rule.kind != "text":
         return value
     text = str(value)

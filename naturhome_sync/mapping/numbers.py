@@ -16,6 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from naturhome_sync.mapping.common import Rejected, normalise_spaces, quote
 
 _CENT = Decimal("0.01")
+#: More whole digits than any Salesforce number field holds (precision 18 at most); refusing
+#: them here also keeps every later rounding within Decimal's default 28-digit context.
+_MAX_DIGITS = 18
 
 #: Words around an amount that do not change it for scoring purposes (VAT mentions are kept
 #: in the message field; the budget is an order of magnitude, not an offer).
@@ -107,7 +110,9 @@ def _parse(text: str, *, what: str, money: bool) -> Decimal:
         whole, fraction = _split_separators(digits, scaled=multiplier != 1)
     except Rejected as exc:
         raise Rejected(f"{what} illisible {quote(original)} : {exc.reason}") from None
-    return Decimal(f"{whole}.{fraction}" if fraction else whole) * multiplier
+    if len(whole.lstrip("0")) + len(str(multiplier)) - 1 > _MAX_DIGITS:
+        raise Rejected(f"{what} illisible {quote(original)} : trop de chiffres")
+    return Decimal(f"{whole}.{fraction[:_MAX_DIGITS]}" if fraction else whole) * multiplier
 
 
 def money(text: str) -> Decimal:

@@ -69,7 +69,6 @@ class TransformSpec:
     params: Mapping[str, Param] = field(default_factory=dict)
     #: Runs even when the value is blank (it supplies a value rather than cleaning one).
     runs_on_blank: bool = False
-    summary: str = ""
 
 
 def _is_region(value: Any) -> str | None:
@@ -181,105 +180,64 @@ def _money(value: Any, _ctx: StepContext) -> Decimal:
 
 
 _TEXT: frozenset[Kind] = frozenset({"text"})
+_DATE: frozenset[Kind] = frozenset({"date"})
+
+
+def _text_to_text(name: str, function: Callable[[str], Any]) -> TransformSpec:
+    return TransformSpec(name, _TEXT, None, _TEXTUAL, _plain(function))
+
+
 _SPECS: tuple[TransformSpec, ...] = (
-    TransformSpec("trim", _TEXT, None, _TEXTUAL, _plain(text.trim), summary="strip spaces"),
-    TransformSpec(
-        "collapse_spaces",
-        _TEXT,
-        None,
-        _TEXTUAL,
-        _plain(text.collapse_spaces),
-        summary="one space between words, one line",
-    ),
-    TransformSpec("lower", _TEXT, None, _TEXTUAL, _plain(text.lower), summary="lower case"),
-    TransformSpec("upper", _TEXT, None, _TEXTUAL, _plain(text.upper), summary="upper case"),
-    TransformSpec(
-        "title", _TEXT, None, _TEXTUAL, _plain(text.title), summary="name-aware title case"
-    ),
-    TransformSpec(
-        "email",
-        _TEXT,
-        "text",
-        frozenset({"Email", "Text"}),
-        _plain(text.email),
-        summary="normalised e-mail address, invalid ones dropped",
-    ),
+    _text_to_text("trim", text.trim),
+    _text_to_text("collapse_spaces", text.collapse_spaces),
+    _text_to_text("lower", text.lower),
+    _text_to_text("upper", text.upper),
+    _text_to_text("title", text.title),
+    TransformSpec("email", _TEXT, "text", frozenset({"Email", "Text"}), _plain(text.email)),
     TransformSpec(
         "phone_e164",
-        _TEXT,
-        "text",
-        frozenset({"Phone", "Text"}),
-        _build_phone,
+        accepts=_TEXT,
+        produces="text",
+        field_types=frozenset({"Phone", "Text"}),
+        build=_build_phone,
         params={
             "default_region": Param(_is_region),
             "default_region_from": Param(_is_text, source_field=True),
             "fallback_regions": Param(_is_region_list),
         },
-        summary="phone number in E.164",
     ),
     TransformSpec(
         "country_code",
-        _TEXT,
-        "text",
-        frozenset({"Picklist", "Text"}),
-        _build_country,
+        accepts=_TEXT,
+        produces="text",
+        field_types=frozenset({"Picklist", "Text"}),
+        build=_build_country,
         params={"unknown": Param(_one_of("drop", "keep"))},
-        summary="ISO 3166 alpha-2 code from a country name or code",
     ),
-    TransformSpec(
-        "money",
-        _TEXT,
-        "decimal",
-        frozenset({"Currency", "Number"}),
-        lambda _p: _money,
-        summary="euro amount as typed by people",
-    ),
-    TransformSpec(
-        "number",
-        _TEXT,
-        "decimal",
-        _NUMERIC,
-        _plain(numbers.number),
-        summary="quantity, units of area allowed",
-    ),
-    TransformSpec(
-        "integer",
-        _TEXT,
-        "decimal",
-        _NUMERIC,
-        _plain(numbers.integer),
-        summary="whole quantity, rounded half-up",
-    ),
+    TransformSpec("money", _TEXT, "decimal", frozenset({"Currency", "Number"}), lambda _: _money),
+    TransformSpec("number", _TEXT, "decimal", _NUMERIC, _plain(numbers.number)),
+    TransformSpec("integer", _TEXT, "decimal", _NUMERIC, _plain(numbers.integer)),
     TransformSpec(
         "date",
-        _TEXT,
-        "date",
-        frozenset({"Date"}),
-        _build_date,
+        accepts=_TEXT,
+        produces="date",
+        field_types=frozenset({"Date"}),
+        build=_build_date,
         params={"timezone": Param(_is_timezone)},
-        summary="date from ISO, day-first, month-year or epoch-ms input",
     ),
-    TransformSpec(
-        "truncate_to_field",
-        _TEXT,
-        None,
-        _TEXTUAL,
-        lambda _p: _truncate,
-        summary="cut to the field's maximum length, with a warning",
-    ),
+    TransformSpec("truncate_to_field", _TEXT, None, _TEXTUAL, lambda _: _truncate),
     TransformSpec(
         "default_date_offset",
-        frozenset[Kind]({"date"}),
-        "date",
-        frozenset({"Date"}),
-        _build_date_offset,
+        accepts=_DATE,
+        produces="date",
+        field_types=frozenset({"Date"}),
+        build=_build_date_offset,
         params={
             "from": Param(_is_text, required=True, source_field=True),
             "days": Param(_is_int, required=True),
             "timezone": Param(_is_timezone),
         },
         runs_on_blank=True,
-        summary="when blank: the date of another source field plus a number of days",
     ),
 )
 

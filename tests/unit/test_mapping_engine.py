@@ -531,6 +531,11 @@ def test_numbers_too_large_for_the_field_are_dropped(spec: MappingSpec) -> None:
     mapped = apply_mapping(spec, submission(area="1.500.000 m²"))  # Number(8, 2): 6 digits
     assert "Living_Area_m2__c" not in mapped.records["Opportunity"]
     assert [w.message for w in mapped.warnings] == ["nombre trop grand « 1500000 » ignoré"]
+    mapped = apply_mapping(spec, submission(area="999.999,996"))  # rounds to 1 000 000.00
+    assert "Living_Area_m2__c" not in mapped.records["Opportunity"]
+    assert [w.message for w in mapped.warnings] == ["nombre trop grand « 999999.996 » ignoré"]
+    mapped = apply_mapping(spec, submission(area="999.999,994"))
+    assert mapped.records["Opportunity"]["Living_Area_m2__c"] == Decimal("999999.99")
 
 
 def test_text_too_long_without_truncate_is_dropped(spec: MappingSpec) -> None:

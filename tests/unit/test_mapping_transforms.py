@@ -289,6 +289,8 @@ def test_money(raw: str, expected: str) -> None:
         ("300 000 $", "devise non gérée"),
         ("250'000 CHF", "devise non gérée"),
         ("£200k", "devise non gérée"),
+        ("1" * 19, "trop de chiffres"),
+        ("1" * 16 + " mio", "trop de chiffres"),
     ],
 )
 def test_money_refuses_ambiguous_or_negative(raw: str, reason: str) -> None:
