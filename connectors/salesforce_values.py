@@ -1,44 +1,60 @@
 """Values on their way to Salesforce: JSON-safe records and SOQL literals.
 
 simple-salesforce serialises with ``json.dumps``, which refuses ``Decimal``, ``date`` and
-``datetime``. Money leaves as a JSON number: ``float(Decimal)`` is exact for the amounts we
-handle (≤ 15 significant digits, checked), and Salesforce stores it at the field's scale.
+``datetime``. Money leaves as a JSON number, exactly (checked), and Salesforce stores it at
+the field's scale.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-_MAX_EXACT_DIGITS = 15
+JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
 
 
-def encode_value(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
+def encode_value(value: Any) -> JSONValue:
+    """``value`` ready for ``json.dumps``: Decimal -> number, date -> "YYYY-MM-DD",
+    datetime -> ISO 8601 with its offset (a naive datetime is refused: Salesforce would
+    read it as UTC, which is rarely what the caller meant). Mappings and lists recurse.
+
+    A Decimal is sent as an integer when it is whole and as the float whose shortest
+    representation is that very decimal otherwise (always true up to 15 significant
+    digits); anything that would be rounded is refused.
+    """
+    if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
-        digits = len(value.as_tuple().digits)
-        if digits > _MAX_EXACT_DIGITS:
-            raise ValueError(f"{value} has more digits than a JSON number carries exactly")
-        return int(value) if value == value.to_integral_value() else float(value)
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be sent to Salesforce")
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        if Decimal(repr(as_float)) != value.normalize():
+            raise ValueError(f"{value} cannot be sent as a JSON number without rounding")
+        return as_float
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} cannot be sent to Salesforce")
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise ValueError("naive datetime: give Salesforce an aware (UTC) datetime")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-            f"{value.microsecond // 1000:03d}Z"
-        )
+            raise ValueError(f"{value} has no time zone")
+        return value.isoformat(timespec="milliseconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return encode_record(value)
+        return {str(k): encode_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [encode_value(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} is not a Salesforce field value")
 
 
-def encode_record(values: Mapping[str, Any]) -> dict[str, Any]:
+def encode_record(values: Mapping[str, Any]) -> dict[str, JSONValue]:
+    """A record body (field -> value) ready for simple-salesforce."""
     return {str(k): encode_value(v) for k, v in values.items()}
 
 

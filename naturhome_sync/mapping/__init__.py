@@ -7,7 +7,7 @@ Typical use by a flow::
     mapped = apply_mapping(specs["hubspot_quote_request"], submission)
     to_write = merge_existing(spec, "Contact", mapped.records["Contact"], existing_contact)
     if to_write:
-        sf.Contact.update(contact_id, salesforce_record(to_write))
+        salesforce.update("Contact", contact_id, to_write)  # the connector encodes values
 
 The format and every transform are described in ``mappings/README.md``.
 """
@@ -39,7 +39,6 @@ from naturhome_sync.mapping.model import (
     SourceFallback,
     format_warnings,
 )
-from naturhome_sync.mapping.sfjson import salesforce_record, to_salesforce_json
 from naturhome_sync.mapping.transforms import TRANSFORMS
 
 __all__ = [
@@ -64,9 +63,7 @@ __all__ = [
     "load_mapping",
     "load_mappings",
     "merge_existing",
-    "salesforce_record",
     "submission_date",
-    "to_salesforce_json",
     "values_equal",
     "write_needed",
 ]

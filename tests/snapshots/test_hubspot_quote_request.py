@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
+from connectors.salesforce_values import encode_record as salesforce_record
 from jobs.scoring import load_scoring, score, shipped_scoring_file
 from naturhome_sync.errors import PermanentDataError
 from naturhome_sync.mapping import (
     MappingSpec,
     apply_mapping,
     load_mapping,
-    salesforce_record,
     submission_date,
 )
 from naturhome_sync.paths import shipped_dir

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from connectors.salesforce_values import encode_record as salesforce_record
+from connectors.salesforce_values import encode_value as to_salesforce_json
 from naturhome_sync.errors import ConfigurationError, PermanentDataError
 from naturhome_sync.mapping import (
     MappingSpec,
@@ -20,8 +22,6 @@ from naturhome_sync.mapping import (
     load_mapping,
     load_mappings,
     merge_existing,
-    salesforce_record,
-    to_salesforce_json,
     values_equal,
     write_needed,
 )
