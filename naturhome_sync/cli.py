@@ -37,12 +37,14 @@ events_app = typer.Typer(help="Inspect the inbox.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 flows_app = typer.Typer(help="List the flows this process knows.", no_args_is_help=True)
+mappings_app = typer.Typer(help="Check the declarative mappings.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Local emulators and a service wired to them.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(flows_app, name="flows")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(mappings_app, name="mappings")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -381,6 +383,28 @@ def doctor(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] 
         doctor_report(out, report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@mappings_app.command("check")
+def mappings_check(ctx: typer.Context) -> None:
+    """Validate every mapping file (and the scoring rules) against the Salesforce schema in
+    salesforce/: unknown fields, wrong types, picklist values not allowed. Exit 1 on any
+    problem, each named by file and key."""
+    from jobs.scoring import check_scoring
+    from naturhome_sync.mapping import check_mappings
+    from naturhome_sync.sfschema import load_schema
+
+    with handled_errors():
+        settings = ctx.obj.settings()
+        schema = load_schema(settings.salesforce_dir)
+        problems = check_mappings(settings.mappings_dir, schema)
+        problems += check_scoring(settings.config_dir / "scoring.yaml", schema)
+    for problem in problems:
+        err.print(f"[red]✗[/] {problem}", highlight=False)
+    if problems:
+        fail(f"{len(problems)} problem(s) in the mappings and scoring rules")
+    files = sorted(p.name for p in settings.mappings_dir.glob("*.yaml"))
+    out.print(f"✓ {', '.join(files)} and scoring.yaml match the schema", highlight=False)
 
 
 @app.command()
