@@ -216,7 +216,11 @@ def test_two_scheduler_processes_enqueue_each_tick_once(database_url: str, proce
     runtime = runtime_for(env)
     runtime.upgrade()
     schedulers = [processes.start(env, "scheduler") for _ in range(2)]
-    time.sleep(4.5)
+
+    def ticks() -> int:
+        return len(runtime.inbox.list(source="scheduler", limit=None))
+
+    wait_until(lambda: ticks() >= 4, 60, "four ticks from the two schedulers")
     for proc in schedulers:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, processes.output(proc)
