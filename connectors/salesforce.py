@@ -30,6 +30,7 @@ import base64
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,7 +38,11 @@ from urllib.parse import quote
 
 import requests
 from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceResourceNotFound
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceExpiredSession,
+    SalesforceResourceNotFound,
+)
 from simple_salesforce.login import SalesforceLogin
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -49,7 +54,12 @@ from connectors.salesforce_composite import (
     parse_composite,
     parse_graph,
 )
-from connectors.salesforce_errors import map_exception, record_error
+from connectors.salesforce_errors import (
+    AMBIGUOUS_CODES,
+    map_exception,
+    map_login_error,
+    record_error,
+)
 from connectors.salesforce_settings import SalesforceSettings
 from connectors.salesforce_values import encode_record, soql_quote
 from naturhome_sync.errors import AuthError, RateLimitedError, SyncError, TransientError
@@ -133,6 +143,7 @@ class SalesforceClient:
         self.usage: ApiUsage | None = None
         self.api_calls = 0  # data calls answered by the org (logins excluded)
         self.logins = 0
+        self._login_status: int | None = None  # HTTP status of the last login answer
         self._gauges = _Gauges(metrics) if metrics is not None else None
 
     # -- session -----------------------------------------------------------------------------
@@ -182,8 +193,11 @@ class SalesforceClient:
                 password=secret(s.password),
                 security_token=secret(s.security_token),
             )
+        self._login_status = None
         try:
             session_id, instance = SalesforceLogin(**kwargs)
+        except SalesforceAuthenticationFailed as exc:
+            raise map_login_error(exc, "login", self._login_status) from exc
         except Exception as exc:
             raise map_exception(exc, "login") from exc
         self.logins += 1
@@ -208,11 +222,23 @@ class SalesforceClient:
 
     # -- calling -----------------------------------------------------------------------------
 
-    def call(self, operation: str, fn: Callable[[Salesforce], T]) -> T:
+    def call(self, operation: str, fn: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
         """Run ``fn`` with re-login once on an expired session, short transient retries,
-        and every error mapped into the taxonomy."""
+        and every error mapped into the taxonomy.
+
+        A call that is not ``idempotent`` (a POST that creates) is not repeated after a
+        timeout or a dropped connection: Salesforce may have committed it, and a second
+        create would duplicate the record. Such errors go back to the queue, whose retry
+        goes through the flow's idempotent path (external ids, existence checks).
+        """
+
+        def retry_now(exc: BaseException) -> bool:
+            return _retry_now(exc) and (
+                idempotent or getattr(exc, "code", None) not in AMBIGUOUS_CODES
+            )
+
         retrying = Retrying(
-            retry=retry_if_exception(_retry_now),
+            retry=retry_if_exception(retry_now),
             stop=stop_after_attempt(self.settings.retry_attempts),
             wait=self._wait,
             reraise=True,
@@ -230,9 +256,10 @@ class SalesforceClient:
             try:
                 return fn(sf)
             except (SalesforceExpiredSession, RecursionError) as exc:
+                refused = map_exception(exc, operation)
                 raise AuthError(
-                    f"{operation}: session refused again right after a fresh login",
-                    code="INVALID_SESSION_ID",
+                    f"{refused.message} (refused again right after a fresh login)",
+                    code=refused.code,
                 ) from exc
             except Exception as exc:
                 raise map_exception(exc, operation) from exc
@@ -248,6 +275,7 @@ class SalesforceClient:
     def _observe_response(self, response: requests.Response, *_a: Any, **_k: Any) -> None:
         info = response.headers.get("Sforce-Limit-Info")
         if "/services/oauth2/" in response.url or "/services/Soap/" in response.url:
+            self._login_status = response.status_code
             return
         self.api_calls += 1
         if info:
@@ -275,18 +303,25 @@ class SalesforceClient:
     def query(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         return list(self.query_iter(soql, include_deleted=include_deleted))
 
-    def query_iter(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
-        """Every row of ``soql``, page by page (one API call per 2,000 rows)."""
-        page: dict[str, Any] = self.call("query", _query(soql, include_deleted))
+    def query_iter(
+        self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every row of ``soql``, page by page (one API call per page of up to 2,000 rows).
+
+        ``batch_size`` (200-2,000) asks for smaller pages (``Sforce-Query-Options``) when
+        rows are wide; the org may still answer with fewer.
+        """
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        page: dict[str, Any] = self.call("query", _query(soql, include_deleted, headers))
         while True:
             yield from page.get("records", [])
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
-            page = self.call("query_more", _more(next_url))
+            page = self.call("query_more", _more(next_url, headers))
 
     def count(self, soql: str) -> int:
-        page: dict[str, Any] = self.call("query", _query(soql, False))
+        page: dict[str, Any] = self.call("query", _query(soql, False, {}))
         return int(page["totalSize"])
 
     def get(
@@ -330,7 +365,7 @@ class SalesforceClient:
         def fn(sf: Salesforce) -> Any:
             return sf.restful(path, method=method, **kwargs)
 
-        return self.call(f"{method} {path.split('?')[0]}", fn)
+        return self.call(f"{method} {path.split('?')[0]}", fn, idempotent=method != "POST")
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -442,7 +477,12 @@ class SalesforceClient:
         keys = [str(r[external_field]) for r in encoded if r.get(external_field)]
         if not keys:
             return {}
-        fields = sorted({f for r in encoded for f in r} | {"Id", external_field})
+        # A parent given by external id ({"Plan__r": {"Plan_Key__c": "P-1"}}) is read back
+        # through the relationship (Plan__r.Plan_Key__c).
+        fields = sorted(
+            {path for r in encoded for name, value in r.items() for path in _paths(name, value)}
+            | {"Id", external_field}
+        )
         soql = (
             f"SELECT {', '.join(fields)} FROM {object_name} WHERE {external_field} IN "
             f"({', '.join(soql_quote(k) for k in keys)})"
@@ -451,7 +491,7 @@ class SalesforceClient:
         unchanged: dict[int, str] = {}
         for i, record in enumerate(encoded):
             row = existing.get(str(record.get(external_field, "")).lower())
-            if row and all(_same(row.get(k), v) for k, v in record.items()):
+            if row and all(_same_value(row.get(k), v) for k, v in record.items()):
                 unchanged[i] = str(row["Id"])
         return unchanged
 
@@ -644,17 +684,19 @@ def parse_limit_info(header: str) -> ApiUsage | None:
     return None
 
 
-def _query(soql: str, include_deleted: bool) -> Callable[[Salesforce], dict[str, Any]]:
+def _query(
+    soql: str, include_deleted: bool, headers: dict[str, str]
+) -> Callable[[Salesforce], dict[str, Any]]:
     def fn(sf: Salesforce) -> dict[str, Any]:
-        page: dict[str, Any] = sf.query(soql, include_deleted=include_deleted)
+        page: dict[str, Any] = sf.query(soql, include_deleted=include_deleted, headers=headers)
         return page
 
     return fn
 
 
-def _more(next_url: str) -> Callable[[Salesforce], dict[str, Any]]:
+def _more(next_url: str, headers: dict[str, str]) -> Callable[[Salesforce], dict[str, Any]]:
     def fn(sf: Salesforce) -> dict[str, Any]:
-        page: dict[str, Any] = sf.query_more(next_url, identifier_is_url=True)
+        page: dict[str, Any] = sf.query_more(next_url, identifier_is_url=True, headers=headers)
         return page
 
     return fn
@@ -665,14 +707,52 @@ def _retry_now(exc: BaseException) -> bool:
     return isinstance(exc, TransientError) and not isinstance(exc, RateLimitedError)
 
 
+def _paths(name: str, value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        return [f"{name}.{field_name}" for field_name in value]
+    return [name]
+
+
+def _same_value(current: Any, wanted: Any) -> bool:
+    if isinstance(wanted, Mapping):  # a parent by external id: compare its key fields
+        parent = current if isinstance(current, Mapping) else {}
+        return bool(parent) and all(_same(parent.get(k), v) for k, v in wanted.items())
+    return _same(current, wanted)
+
+
 def _same(current: Any, wanted: Any) -> bool:
+    """Whether the org's value (as it reads back) equals the encoded value we would send.
+
+    The org answers in its own formats: an empty string is stored as null, numbers come
+    back at the field's scale (``3.0``), datetimes as ``2026-03-04T05:06:07.000+0000``
+    where we send ``...Z``. Anything not recognised compares as different, so at worst a
+    record is written again.
+    """
+    if current == "":
+        current = None
+    if wanted == "":
+        wanted = None
     if current is None or wanted is None:
         return current is None and wanted is None
     if isinstance(current, bool) or isinstance(wanted, bool):
         return current is wanted
     if isinstance(current, int | float | Decimal) and isinstance(wanted, int | float | Decimal):
         return Decimal(str(current)) == Decimal(str(wanted))
+    if isinstance(current, str) and isinstance(wanted, str) and current != wanted:
+        current_at, wanted_at = _instant(current), _instant(wanted)
+        return current_at is not None and current_at == wanted_at
     return str(current) == str(wanted)
+
+
+def _instant(text: str) -> datetime | None:
+    """An aware datetime from an ISO datetime string (``+0000``, ``Z`` or ``+00:00``)."""
+    if len(text) < 19 or text[10] != "T":
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _secret(value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from naturhome_sync.errors import (
     AuthError,
@@ -37,10 +38,16 @@ BY_CODE: Mapping[str, type[SyncError]] = {
     # Slow down: the org's API allocation (403) or concurrency limit.
     "REQUEST_LIMIT_EXCEEDED": RateLimitedError,
     "CONCURRENT_REQUESTS_LIMIT_EXCEEDED": RateLimitedError,
+    # Login endpoints in trouble (SOAP faults are all HTTP 500; OAuth errors are JSON).
+    "unknown_error": TransientError,
+    "temporarily_unavailable": TransientError,
     # Credentials.
     "INVALID_SESSION_ID": AuthError,
     "INVALID_AUTH_HEADER": AuthError,
     "INVALID_LOGIN": AuthError,
+    "LOGIN_MUST_USE_SECURITY_TOKEN": AuthError,
+    "INVALID_OPERATION_WITH_EXPIRED_PASSWORD": AuthError,
+    "PASSWORD_LOCKOUT": AuthError,
     "invalid_grant": AuthError,
     "invalid_client": AuthError,
     "invalid_client_id": AuthError,
@@ -111,24 +118,52 @@ def error_for(code: str | None, status: int, message: str, **context: Any) -> Sy
     return cls(message, code=code or f"HTTP_{status}", retry_after=retry_after, **context)
 
 
+#: Failures after which we cannot know whether Salesforce carried out the request (it may
+#: have committed before the answer was lost): only idempotent calls are repeated at once.
+AMBIGUOUS_CODES = frozenset({"TIMEOUT", "CONNECTION"})
+
+
+def map_login_error(
+    exc: SalesforceAuthenticationFailed, operation: str, status: int | None
+) -> SyncError:
+    """A refused or failed login. simple-salesforce keeps the OAuth ``error`` or the SOAP
+    ``exceptionCode`` but drops the HTTP status (``status``, when the caller saw it): the code
+    decides first, then a 5xx means the login service is in trouble, not our credentials."""
+    code: str | None = str(getattr(exc, "code", "") or "") or None
+    message = str(getattr(exc, "auth_message", "") or exc)
+    if code and code.isdigit():  # no parseable body: the code is the HTTP status
+        status, code = int(code), None
+    cls = BY_CODE.get(code or "")
+    if cls is None:
+        cls = _by_status(status) if status and (status >= 500 or status == 429) else AuthError
+    if cls is AuthError:
+        return AuthError(f"{operation}: login refused: {message}", code=code)
+    return error_for(code, status or 500, f"{operation}: login failed: {message}")
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when no connection was made (refused, unknown host): nothing reached Salesforce."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | NameResolutionError)
+
+
 def map_exception(exc: BaseException, operation: str) -> SyncError:
     """Translate whatever a call raised into the service's taxonomy."""
     if isinstance(exc, SyncError):
         return exc
     if isinstance(exc, SalesforceAuthenticationFailed):
-        code = str(getattr(exc, "code", "") or "") or None
-        message = str(getattr(exc, "auth_message", "") or exc)
-        if code and code.isdigit() and int(code) >= 500:
-            return TransientError(f"{operation}: login failed: {message}", code=f"HTTP_{code}")
-        return AuthError(f"{operation}: login refused: {message}", code=code)
+        return map_login_error(exc, operation, None)
     if isinstance(exc, SalesforceError):
         code, message, fields = first_error(exc.content)
         detail = f"{operation}: {message}" + (f" (fields: {', '.join(fields)})" if fields else "")
         return error_for(code, exc.status, detail, details={"fields": fields})
+    if isinstance(exc, requests.ConnectTimeout):
+        return TransientError(f"{operation}: cannot connect to Salesforce", code="CONNECT_TIMEOUT")
     if isinstance(exc, requests.Timeout):
         return TransientError(f"{operation}: Salesforce did not answer in time", code="TIMEOUT")
     if isinstance(exc, requests.ConnectionError):
-        return TransientError(f"{operation}: cannot reach Salesforce: {exc}", code="CONNECTION")
+        code = "CONNECT_FAILED" if _never_sent(exc) else "CONNECTION"
+        return TransientError(f"{operation}: cannot reach Salesforce: {exc}", code=code)
     if isinstance(exc, RecursionError):
         # simple-salesforce's SFType path recurses on a 401 that survives a re-login.
         return AuthError(f"{operation}: the session keeps being refused", code="INVALID_SESSION_ID")
