@@ -25,6 +25,8 @@ from naturhome_sync.errors import (
 
 #: How long to wait when the org's daily API allocation is spent (it is a rolling 24 h).
 DAILY_LIMIT_RETRY_AFTER_S = 15 * 60
+#: How long to wait when the org refuses for too many requests at once.
+CONCURRENCY_RETRY_AFTER_S = 5.0
 
 #: errorCode / statusCode -> error class. Anything not listed falls back on the status.
 BY_CODE: Mapping[str, type[SyncError]] = {
@@ -110,11 +112,13 @@ def first_error(content: Any) -> tuple[str | None, str, list[str]]:
 
 def error_for(code: str | None, status: int, message: str, **context: Any) -> SyncError:
     cls = BY_CODE.get(code or "", None) or _by_status(status)
-    retry_after: float | None = (
-        DAILY_LIMIT_RETRY_AFTER_S if code == "REQUEST_LIMIT_EXCEEDED" else None
-    )
-    if cls is RateLimitedError and retry_after is None:
-        retry_after = 5.0
+    retry_after: float | None = None
+    if cls is RateLimitedError:
+        # REQUEST_LIMIT_EXCEEDED is both the spent daily allocation ("TotalRequests Limit
+        # exceeded.") and too many long-running requests at once ("ConcurrentPerOrgLongTxn
+        # Limit exceeded"): the first lasts, the second clears within seconds.
+        daily = code == "REQUEST_LIMIT_EXCEEDED" and "concurrent" not in message.lower()
+        retry_after = DAILY_LIMIT_RETRY_AFTER_S if daily else CONCURRENCY_RETRY_AFTER_S
     return cls(message, code=code or f"HTTP_{status}", retry_after=retry_after, **context)
 
 

@@ -109,6 +109,21 @@ def test_each_data_error_code_maps_to_its_category(
 
 
 @emulator_only
+def test_the_concurrent_request_limit_is_a_short_wait(
+    emulator: Emulator, client: SalesforceClient
+) -> None:
+    """Same errorCode as the spent daily allocation, but it clears within seconds."""
+    client.limits()
+    message = "ConcurrentPerOrgLongTxn Limit exceeded"
+    emulator.fault("GET", "/query", errorCode="REQUEST_LIMIT_EXCEEDED", message=message)
+    with pytest.raises(SyncError) as caught:
+        client.query("SELECT Id FROM Account")
+    assert caught.value.category == "rate_limited"
+    assert 0 < (caught.value.retry_after or 0) <= 60
+    assert emulator.calls("GET", "/query") == 1
+
+
+@emulator_only
 @pytest.mark.parametrize("code", list(LOGIN_ERRORS))
 def test_each_login_error_code_maps_to_its_category(
     emulator: Emulator, client: SalesforceClient, code: str

@@ -59,6 +59,19 @@ def test_values_round_trip_exactly(
     assert (fetched["Name"], fetched["Project_Type__c"]) == (f"Maison {ext}", "New build")
 
 
+@pytest.mark.parametrize("label", ["2026/W49", "Gouvy 12+3"])
+def test_external_ids_with_slashes_spaces_and_plus_signs(
+    client: SalesforceClient, cleanup: Cleanup, key: Callable[[str], str], label: str
+) -> None:
+    code = f"{key('odd')} {label}"
+    created = client.upsert("Work_Item__c", "Code__c", code, {"Name": "Odd"})
+    cleanup.add(created.id)
+    updated = client.upsert("Work_Item__c", "Code__c", code, {"Name": "Odd again"})
+    assert updated.id == created.id and updated.created is False
+    found = client.get_by_external_id("Work_Item__c", "Code__c", code) or {}
+    assert (found["Id"], found["Code__c"], found["Name"]) == (created.id, code, "Odd again")
+
+
 def test_query_iter_follows_the_pages(
     client: SalesforceClient,
     cleanup: Cleanup,
