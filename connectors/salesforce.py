@@ -26,11 +26,8 @@ documented switch; production never sets it).
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +44,7 @@ from simple_salesforce.login import SalesforceLogin
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.http import TimeoutSession
+from connectors.salesforce_collections import COLLECTION_LIMIT, upsert_chunk
 from connectors.salesforce_composite import (
     CompositeResult,
     GraphResult,
@@ -56,63 +54,41 @@ from connectors.salesforce_composite import (
 )
 from connectors.salesforce_errors import (
     AMBIGUOUS_CODES,
+    first_error,
     map_exception,
     map_login_error,
     record_error,
 )
+from connectors.salesforce_results import (
+    ApiUsage,
+    ApiUsageGauges,
+    ApprovalResult,
+    AttachedFile,
+    RecordResult,
+    UpsertResult,
+    parse_limit_info,
+)
 from connectors.salesforce_settings import SalesforceSettings
-from connectors.salesforce_values import encode_record, soql_quote
+from connectors.salesforce_values import encode_record, file_version, soql_quote, task_values
 from naturhome_sync.errors import AuthError, RateLimitedError, SyncError, TransientError
 from naturhome_sync.logs import get_logger
 
+__all__ = [  # the port's public surface (results and record builders live next door)
+    "COLLECTION_LIMIT",
+    "ApiUsage",
+    "ApprovalResult",
+    "AttachedFile",
+    "RecordResult",
+    "SalesforceClient",
+    "UpsertResult",
+    "build_session",
+    "file_version",
+    "parse_limit_info",
+    "task_values",
+]
+
 T = TypeVar("T")
 log = get_logger("connectors.salesforce")
-
-COLLECTION_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class ApiUsage:
-    used: int
-    limit: int
-
-    @property
-    def ratio(self) -> float:
-        return self.used / self.limit if self.limit else 0.0
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """The outcome of one record of a collections call, aligned with the input."""
-
-    index: int
-    success: bool
-    id: str | None = None
-    created: bool | None = None
-    skipped: bool = False
-    error: SyncError | None = None
-
-
-@dataclass(frozen=True)
-class UpsertResult:
-    id: str
-    created: bool
-
-
-@dataclass(frozen=True)
-class AttachedFile:
-    content_version_id: str
-    content_document_id: str | None
-    created: bool
-
-
-@dataclass(frozen=True)
-class ApprovalResult:
-    success: bool
-    instance_id: str | None
-    instance_status: str | None
-    workitem_ids: list[str] = field(default_factory=list)
-    errors: list[Any] = field(default_factory=list)
 
 
 def build_session(settings: SalesforceSettings) -> requests.Session:
@@ -144,7 +120,7 @@ class SalesforceClient:
         self.api_calls = 0  # data calls answered by the org (logins excluded)
         self.logins = 0
         self._login_status: int | None = None  # HTTP status of the last login answer
-        self._gauges = _Gauges(metrics) if metrics is not None else None
+        self._gauges = ApiUsageGauges(metrics) if metrics is not None else None
 
     # -- session -----------------------------------------------------------------------------
 
@@ -341,12 +317,19 @@ class SalesforceClient:
     def get_by_external_id(
         self, object_name: str, field_name: str, value: str
     ) -> dict[str, Any] | None:
+        """The record whose external id ``field_name`` is ``value``, None if there is none.
+
+        A field the org does not know as an external id is a PermanentConfigError, not
+        "no record": the answer is a 404 too, told apart by its message.
+        """
         path = f"sobjects/{object_name}/{field_name}/{quote(str(value), safe='')}"
 
         def fn(sf: Salesforce) -> dict[str, Any] | None:
             try:
                 result: dict[str, Any] | None = sf.restful(path)
-            except SalesforceResourceNotFound:
+            except SalesforceResourceNotFound as exc:
+                if "external id field" in first_error(exc.content)[1].lower():
+                    raise
                 return None
             return result
 
@@ -423,77 +406,16 @@ class SalesforceClient:
         results: list[RecordResult] = []
         for start in range(0, len(records), COLLECTION_LIMIT):
             chunk = list(records[start : start + COLLECTION_LIMIT])
-            results.extend(
-                self._upsert_chunk(
-                    object_name, external_field, chunk, start, all_or_none, skip_unchanged
-                )
+            results += upsert_chunk(
+                self,
+                object_name,
+                external_field,
+                chunk,
+                start,
+                all_or_none=all_or_none,
+                skip_unchanged=skip_unchanged,
             )
         return results
-
-    def _upsert_chunk(
-        self,
-        object_name: str,
-        external_field: str,
-        chunk: list[Mapping[str, Any]],
-        offset: int,
-        all_or_none: bool,
-        skip_unchanged: bool,
-    ) -> list[RecordResult]:
-        encoded = [encode_record(r) for r in chunk]
-        skipped: dict[int, str] = {}
-        if skip_unchanged:
-            skipped = self._unchanged(object_name, external_field, encoded)
-        to_send = [i for i in range(len(encoded)) if i not in skipped]
-        outcome: dict[int, RecordResult] = {
-            i: RecordResult(index=offset + i, success=True, id=rid, created=False, skipped=True)
-            for i, rid in skipped.items()
-        }
-        if to_send:
-            body = {
-                "allOrNone": all_or_none,
-                "records": [{"attributes": {"type": object_name}, **encoded[i]} for i in to_send],
-            }
-            answer = self.restful(
-                f"composite/sobjects/{object_name}/{external_field}", "PATCH", json=body
-            )
-            for i, item in zip(to_send, answer or [], strict=True):
-                ext = str(encoded[i].get(external_field, ""))
-                if item.get("success"):
-                    outcome[i] = RecordResult(
-                        index=offset + i,
-                        success=True,
-                        id=item.get("id"),
-                        created=bool(item.get("created")),
-                    )
-                else:
-                    error = record_error(item.get("errors") or [], record=f"{object_name} {ext}")
-                    error.external_id = ext
-                    outcome[i] = RecordResult(index=offset + i, success=False, error=error)
-        return [outcome[i] for i in range(len(encoded))]
-
-    def _unchanged(
-        self, object_name: str, external_field: str, encoded: list[dict[str, Any]]
-    ) -> dict[int, str]:
-        keys = [str(r[external_field]) for r in encoded if r.get(external_field)]
-        if not keys:
-            return {}
-        # A parent given by external id ({"Plan__r": {"Plan_Key__c": "P-1"}}) is read back
-        # through the relationship (Plan__r.Plan_Key__c).
-        fields = sorted(
-            {path for r in encoded for name, value in r.items() for path in _paths(name, value)}
-            | {"Id", external_field}
-        )
-        soql = (
-            f"SELECT {', '.join(fields)} FROM {object_name} WHERE {external_field} IN "
-            f"({', '.join(soql_quote(k) for k in keys)})"
-        )
-        existing = {str(row[external_field]).lower(): row for row in self.query(soql)}
-        unchanged: dict[int, str] = {}
-        for i, record in enumerate(encoded):
-            row = existing.get(str(record.get(external_field, "")).lower())
-            if row and all(_same_value(row.get(k), v) for k, v in record.items()):
-                unchanged[i] = str(row["Id"])
-        return unchanged
 
     def composite(
         self, requests_: Iterable[SubRequest], *, all_or_none: bool = True
@@ -633,57 +555,6 @@ class SalesforceClient:
         )
 
 
-def task_values(
-    what_id: str,
-    subject: str,
-    *,
-    description: str | None = None,
-    owner_id: str | None = None,
-    status: str = "Completed",
-    activity_date: Any = None,
-    priority: str = "Normal",
-) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "WhatId": what_id,
-        "Subject": subject[:255],
-        "Status": status,
-        "Priority": priority,
-    }
-    if description:
-        values["Description"] = description
-    if owner_id:
-        values["OwnerId"] = owner_id
-    if activity_date:
-        values["ActivityDate"] = activity_date
-    return values
-
-
-def file_version(
-    record_id: str, filename: str, content: bytes, *, key: str, title: str | None = None
-) -> dict[str, Any]:
-    """The ContentVersion body that creates a file linked to ``record_id``."""
-    return {
-        "Title": (title or Path(filename).stem or filename)[:255],
-        "PathOnClient": filename,
-        "VersionData": base64.b64encode(content).decode("ascii"),
-        "FirstPublishLocationId": record_id,
-        "Naturhome_Key__c": key,
-    }
-
-
-def parse_limit_info(header: str) -> ApiUsage | None:
-    """``api-usage=25/15000; per-app-api-usage=...`` -> ApiUsage(25, 15000)."""
-    for part in header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == "api-usage" and "/" in value:
-            used, _, total = value.partition("/")
-            try:
-                return ApiUsage(int(used), int(total))
-            except ValueError:
-                return None
-    return None
-
-
 def _query(
     soql: str, include_deleted: bool, headers: dict[str, str]
 ) -> Callable[[Salesforce], dict[str, Any]]:
@@ -707,69 +578,5 @@ def _retry_now(exc: BaseException) -> bool:
     return isinstance(exc, TransientError) and not isinstance(exc, RateLimitedError)
 
 
-def _paths(name: str, value: Any) -> list[str]:
-    if isinstance(value, Mapping):
-        return [f"{name}.{field_name}" for field_name in value]
-    return [name]
-
-
-def _same_value(current: Any, wanted: Any) -> bool:
-    if isinstance(wanted, Mapping):  # a parent by external id: compare its key fields
-        parent = current if isinstance(current, Mapping) else {}
-        return bool(parent) and all(_same(parent.get(k), v) for k, v in wanted.items())
-    return _same(current, wanted)
-
-
-def _same(current: Any, wanted: Any) -> bool:
-    """Whether the org's value (as it reads back) equals the encoded value we would send.
-
-    The org answers in its own formats: an empty string is stored as null, numbers come
-    back at the field's scale (``3.0``), datetimes as ``2026-03-04T05:06:07.000+0000``
-    where we send ``...Z``. Anything not recognised compares as different, so at worst a
-    record is written again.
-    """
-    if current == "":
-        current = None
-    if wanted == "":
-        wanted = None
-    if current is None or wanted is None:
-        return current is None and wanted is None
-    if isinstance(current, bool) or isinstance(wanted, bool):
-        return current is wanted
-    if isinstance(current, int | float | Decimal) and isinstance(wanted, int | float | Decimal):
-        return Decimal(str(current)) == Decimal(str(wanted))
-    if isinstance(current, str) and isinstance(wanted, str) and current != wanted:
-        current_at, wanted_at = _instant(current), _instant(wanted)
-        return current_at is not None and current_at == wanted_at
-    return str(current) == str(wanted)
-
-
-def _instant(text: str) -> datetime | None:
-    """An aware datetime from an ISO datetime string (``+0000``, ``Z`` or ``+00:00``)."""
-    if len(text) < 19 or text[10] != "T":
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
-
-
-class _Gauges:
-    def __init__(self, metrics: Any) -> None:
-        self.used = metrics.gauge(
-            "naturhome_sync_salesforce_api_requests_used",
-            "Salesforce API requests used in the rolling 24 h (Sforce-Limit-Info)",
-        )
-        self.limit = metrics.gauge(
-            "naturhome_sync_salesforce_api_requests_limit",
-            "Salesforce daily API request allocation (Sforce-Limit-Info)",
-        )
-
-    def update(self, usage: ApiUsage) -> None:
-        self.used.set(usage.used)
-        self.limit.set(usage.limit)

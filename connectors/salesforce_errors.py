@@ -112,6 +112,10 @@ def first_error(content: Any) -> tuple[str | None, str, list[str]]:
 
 def error_for(code: str | None, status: int, message: str, **context: Any) -> SyncError:
     cls = BY_CODE.get(code or "", None) or _by_status(status)
+    if code == "NOT_FOUND" and "external id field" in message.lower():
+        # "Provided external ID field does not exist or is not accessible": the org lacks
+        # the external id the code relies on (or our permission set hides it), not a record.
+        cls = PermanentConfigError
     retry_after: float | None = None
     if cls is RateLimitedError:
         # REQUEST_LIMIT_EXCEEDED is both the spent daily allocation ("TotalRequests Limit

@@ -271,3 +271,11 @@ def test_queries_the_org_cannot_answer(client: SalesforceClient, soql: str, code
 def test_reads_of_missing_records_are_none_not_errors(client: SalesforceClient) -> None:
     assert client.get("Account", MISSING_ACCOUNT) is None
     assert client.get_by_external_id("Work_Item__c", "Code__c", "nht-never-created") is None
+
+
+def test_a_field_that_is_not_an_external_id_is_a_config_error(client: SalesforceClient) -> None:
+    """The org lacks the external id the code relies on: not "no record", and no retry."""
+    error = _fails(client, lambda: client.get_by_external_id("Work_Item__c", "Active__c", "x"))
+    assert (error.category, error.code) == ("permanent_config", "NOT_FOUND")
+    error = _fails(client, lambda: client.upsert("Work_Item__c", "Active__c", "x", {"Name": "y"}))
+    assert (error.category, error.code) == ("permanent_config", "NOT_FOUND")

@@ -81,13 +81,13 @@ def test_query_iter_follows_the_pages(
     prefix = key("page")
     items = work_items(prefix, 450)
     cleanup.add(*(r.id for r in client.upsert_many("Work_Item__c", "Code__c", items)))
-    soql = f"SELECT Id, Code__c FROM Work_Item__c WHERE Code__c LIKE '{prefix}-%' ORDER BY Code__c"
+    where = f"FROM Work_Item__c WHERE Code__c LIKE '{prefix}-%'"
     before = client.api_calls
-    rows = list(client.query_iter(soql, batch_size=200))
+    rows = list(client.query_iter(f"SELECT Id, Code__c {where} ORDER BY Code__c", batch_size=200))
     assert [r["Code__c"] for r in rows] == [i["Code__c"] for i in items]
     pages = client.api_calls - before
     assert pages >= 3 if live else pages == 3  # 200 + 200 + 50 (an org may page smaller)
-    assert client.count(soql.replace("Id, Code__c", "COUNT()").split(" ORDER BY")[0]) == 450
+    assert client.count(f"SELECT COUNT() {where}") == 450
 
 
 def test_deleted_rows_only_with_include_deleted(
@@ -290,7 +290,9 @@ def test_attach_file_is_idempotent_per_key(
     file_key, content = key("file"), b"%PDF-1.4 invoice 2026-001"
     first = client.attach_file(account_id, "invoice-2026-001.pdf", content, key=file_key)
     cleanup.add(first.content_document_id)
+    calls = client.api_calls
     second = client.attach_file(account_id, "invoice-2026-001.pdf", content, key=file_key)
+    assert client.api_calls - calls == 1  # one query finds it; nothing is uploaded
     assert first.created and not second.created
     assert (second.content_version_id, second.content_document_id) == (
         first.content_version_id,
