@@ -12,7 +12,8 @@ What it adds to simple-salesforce, and why:
 - **Errors mapped by ``errorCode``** into the service's taxonomy
   (:mod:`connectors.salesforce_errors`), including per-record errors of collections.
 - **Short retries for transient errors only** (tenacity); longer waits go back to the
-  queue as the error's ``retry_after``.
+  queue as the error's ``retry_after``. A create whose answer was lost (timeout, dropped
+  connection) is not repeated in-process: it may have been committed.
 - **API budget**: ``Sforce-Limit-Info`` of every response feeds Prometheus gauges and
   :meth:`SalesforceClient.check_budget`, which stops non-urgent flows above a share of the
   daily allocation.
@@ -175,7 +176,10 @@ class SalesforceClient:
         except SalesforceAuthenticationFailed as exc:
             raise map_login_error(exc, "login", self._login_status) from exc
         except Exception as exc:
-            raise map_exception(exc, "login") from exc
+            error = map_exception(exc, "login")
+            if error.code in AMBIGUOUS_CODES:  # a lost login answer commits nothing: retry it
+                error.code = f"LOGIN_{error.code}"
+            raise error from exc
         self.logins += 1
         log.info("logged in to Salesforce", auth=s.auth, instance=instance)
         return Salesforce(

@@ -10,7 +10,8 @@ against that org, so the emulator can be checked against reality. The org needs 
 ``Invoice_Approval`` process. Every record a test creates is deleted afterwards.
 
 Tests that need the emulator's switches (faults, clock, token expiry, limits) carry the
-``emulator_only`` marker and are skipped in live mode.
+``emulator_only`` marker and are skipped in live mode; the others carry the project's
+``live`` marker (``NATURHOME_TEST_SALESFORCE_LIVE=1 pytest -m live``).
 """
 
 from __future__ import annotations

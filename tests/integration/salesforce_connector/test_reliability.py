@@ -79,6 +79,31 @@ def test_a_create_that_times_out_is_not_repeated(
     _wait_for(lambda: client.count(soql) == 1)
 
 
+def test_a_login_slower_than_the_timeout_is_retried_even_for_a_create(
+    emulator: Emulator,
+    make_client: Callable[..., SalesforceClient],
+    key: Callable[[str], str],
+) -> None:
+    """Logins have a timeout too; a lost login answer is safe to repeat."""
+    client = make_client(read_timeout_s=0.2)
+    emulator.fault("POST", "/services/oauth2/token", latency_ms=500, times=1)
+    name = key("after-slow-login")
+    assert client.create("Account", {"Name": name}).startswith("001")
+    assert emulator.logins() == 2 and client.logins == 1
+    assert emulator.calls("POST", "/sobjects/Account") == 1
+
+
+def test_a_login_that_never_answers_in_time_is_transient(
+    emulator: Emulator, make_client: Callable[..., SalesforceClient]
+) -> None:
+    client = make_client(read_timeout_s=0.2, retry_attempts=2)
+    emulator.fault("POST", "/services/oauth2/token", latency_ms=500, times=None)
+    with pytest.raises(TransientError) as caught:
+        client.count("SELECT COUNT() FROM Account")
+    assert caught.value.code == "LOGIN_TIMEOUT"
+    assert emulator.logins() == 2
+
+
 def test_a_create_refused_for_a_locked_row_is_repeated(
     emulator: Emulator, client: SalesforceClient, key: Callable[[str], str]
 ) -> None:
