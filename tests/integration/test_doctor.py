@@ -106,7 +106,7 @@ def test_a_clean_org_passes(clean_org: SalesforceEmulator, write_env: Callable[.
     assert cli(env, "db", "upgrade").exit_code == 0
     result = cli(env, "doctor")
     assert result.exit_code == 0, result.output
-    assert "fit to run: 0 error(s)" in result.stdout
+    assert "fit to run: 0 error(s), 0 warning(s)" in result.stdout
     assert "not fit" not in result.stdout
     for subject in ("Opportunity", "Invoice__c", "Integration_Error__c", "Task", "ContentVersion"):
         assert re.search(rf"ok\s+│ schema\s+│ {subject}\s+│ matches the contract", result.stdout)
