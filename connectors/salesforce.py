@@ -12,7 +12,8 @@ What it adds to simple-salesforce, and why:
 - **Errors mapped by ``errorCode``** into the service's taxonomy
   (:mod:`connectors.salesforce_errors`), including per-record errors of collections.
 - **Short retries for transient errors only** (tenacity); longer waits go back to the
-  queue as the error's ``retry_after``.
+  queue as the error's ``retry_after``. A create whose answer was lost (timeout, dropped
+  connection) is not repeated in-process: it may have been committed.
 - **API budget**: ``Sforce-Limit-Info`` of every response feeds Prometheus gauges and
   :meth:`SalesforceClient.check_budget`, which stops non-urgent flows above a share of the
   daily allocation.
@@ -26,10 +27,8 @@ documented switch; production never sets it).
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,11 +36,16 @@ from urllib.parse import quote
 
 import requests
 from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceResourceNotFound
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceExpiredSession,
+    SalesforceResourceNotFound,
+)
 from simple_salesforce.login import SalesforceLogin
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.http import TimeoutSession
+from connectors.salesforce_collections import COLLECTION_LIMIT, upsert_chunk
 from connectors.salesforce_composite import (
     CompositeResult,
     GraphResult,
@@ -49,60 +53,43 @@ from connectors.salesforce_composite import (
     parse_composite,
     parse_graph,
 )
-from connectors.salesforce_errors import map_exception, record_error
+from connectors.salesforce_errors import (
+    AMBIGUOUS_CODES,
+    first_error,
+    map_exception,
+    map_login_error,
+    record_error,
+)
+from connectors.salesforce_results import (
+    ApiUsage,
+    ApiUsageGauges,
+    ApprovalResult,
+    AttachedFile,
+    RecordResult,
+    UpsertResult,
+    parse_limit_info,
+)
 from connectors.salesforce_settings import SalesforceSettings
-from connectors.salesforce_values import encode_record, soql_quote
+from connectors.salesforce_values import encode_record, file_version, soql_quote, task_values
 from naturhome_sync.errors import AuthError, RateLimitedError, SyncError, TransientError
 from naturhome_sync.logs import get_logger
 
+__all__ = [  # the port's public surface (results and record builders live next door)
+    "COLLECTION_LIMIT",
+    "ApiUsage",
+    "ApprovalResult",
+    "AttachedFile",
+    "RecordResult",
+    "SalesforceClient",
+    "UpsertResult",
+    "build_session",
+    "file_version",
+    "parse_limit_info",
+    "task_values",
+]
+
 T = TypeVar("T")
 log = get_logger("connectors.salesforce")
-
-COLLECTION_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class ApiUsage:
-    used: int
-    limit: int
-
-    @property
-    def ratio(self) -> float:
-        return self.used / self.limit if self.limit else 0.0
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """The outcome of one record of a collections call, aligned with the input."""
-
-    index: int
-    success: bool
-    id: str | None = None
-    created: bool | None = None
-    skipped: bool = False
-    error: SyncError | None = None
-
-
-@dataclass(frozen=True)
-class UpsertResult:
-    id: str
-    created: bool
-
-
-@dataclass(frozen=True)
-class AttachedFile:
-    content_version_id: str
-    content_document_id: str | None
-    created: bool
-
-
-@dataclass(frozen=True)
-class ApprovalResult:
-    success: bool
-    instance_id: str | None
-    instance_status: str | None
-    workitem_ids: list[str] = field(default_factory=list)
-    errors: list[Any] = field(default_factory=list)
 
 
 def build_session(settings: SalesforceSettings) -> requests.Session:
@@ -133,7 +120,8 @@ class SalesforceClient:
         self.usage: ApiUsage | None = None
         self.api_calls = 0  # data calls answered by the org (logins excluded)
         self.logins = 0
-        self._gauges = _Gauges(metrics) if metrics is not None else None
+        self._login_status: int | None = None  # HTTP status of the last login answer
+        self._gauges = ApiUsageGauges(metrics) if metrics is not None else None
 
     # -- session -----------------------------------------------------------------------------
 
@@ -182,10 +170,16 @@ class SalesforceClient:
                 password=secret(s.password),
                 security_token=secret(s.security_token),
             )
+        self._login_status = None
         try:
             session_id, instance = SalesforceLogin(**kwargs)
+        except SalesforceAuthenticationFailed as exc:
+            raise map_login_error(exc, "login", self._login_status) from exc
         except Exception as exc:
-            raise map_exception(exc, "login") from exc
+            error = map_exception(exc, "login")
+            if error.code in AMBIGUOUS_CODES:  # a lost login answer commits nothing: retry it
+                error.code = f"LOGIN_{error.code}"
+            raise error from exc
         self.logins += 1
         log.info("logged in to Salesforce", auth=s.auth, instance=instance)
         return Salesforce(
@@ -208,11 +202,23 @@ class SalesforceClient:
 
     # -- calling -----------------------------------------------------------------------------
 
-    def call(self, operation: str, fn: Callable[[Salesforce], T]) -> T:
+    def call(self, operation: str, fn: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
         """Run ``fn`` with re-login once on an expired session, short transient retries,
-        and every error mapped into the taxonomy."""
+        and every error mapped into the taxonomy.
+
+        A call that is not ``idempotent`` (a POST that creates) is not repeated after a
+        timeout or a dropped connection: Salesforce may have committed it, and a second
+        create would duplicate the record. Such errors go back to the queue, whose retry
+        goes through the flow's idempotent path (external ids, existence checks).
+        """
+
+        def retry_now(exc: BaseException) -> bool:
+            return _retry_now(exc) and (
+                idempotent or getattr(exc, "code", None) not in AMBIGUOUS_CODES
+            )
+
         retrying = Retrying(
-            retry=retry_if_exception(_retry_now),
+            retry=retry_if_exception(retry_now),
             stop=stop_after_attempt(self.settings.retry_attempts),
             wait=self._wait,
             reraise=True,
@@ -230,9 +236,10 @@ class SalesforceClient:
             try:
                 return fn(sf)
             except (SalesforceExpiredSession, RecursionError) as exc:
+                refused = map_exception(exc, operation)
                 raise AuthError(
-                    f"{operation}: session refused again right after a fresh login",
-                    code="INVALID_SESSION_ID",
+                    f"{refused.message} (refused again right after a fresh login)",
+                    code=refused.code,
                 ) from exc
             except Exception as exc:
                 raise map_exception(exc, operation) from exc
@@ -248,6 +255,7 @@ class SalesforceClient:
     def _observe_response(self, response: requests.Response, *_a: Any, **_k: Any) -> None:
         info = response.headers.get("Sforce-Limit-Info")
         if "/services/oauth2/" in response.url or "/services/Soap/" in response.url:
+            self._login_status = response.status_code
             return
         self.api_calls += 1
         if info:
@@ -275,18 +283,25 @@ class SalesforceClient:
     def query(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         return list(self.query_iter(soql, include_deleted=include_deleted))
 
-    def query_iter(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
-        """Every row of ``soql``, page by page (one API call per 2,000 rows)."""
-        page: dict[str, Any] = self.call("query", _query(soql, include_deleted))
+    def query_iter(
+        self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every row of ``soql``, page by page (one API call per page of up to 2,000 rows).
+
+        ``batch_size`` (200-2,000) asks for smaller pages (``Sforce-Query-Options``) when
+        rows are wide; the org may still answer with fewer.
+        """
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        page: dict[str, Any] = self.call("query", _query(soql, include_deleted, headers))
         while True:
             yield from page.get("records", [])
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
-            page = self.call("query_more", _more(next_url))
+            page = self.call("query_more", _more(next_url, headers))
 
     def count(self, soql: str) -> int:
-        page: dict[str, Any] = self.call("query", _query(soql, False))
+        page: dict[str, Any] = self.call("query", _query(soql, False, {}))
         return int(page["totalSize"])
 
     def get(
@@ -306,12 +321,19 @@ class SalesforceClient:
     def get_by_external_id(
         self, object_name: str, field_name: str, value: str
     ) -> dict[str, Any] | None:
+        """The record whose external id ``field_name`` is ``value``, None if there is none.
+
+        A field the org does not know as an external id is a PermanentConfigError, not
+        "no record": the answer is a 404 too, told apart by its message.
+        """
         path = f"sobjects/{object_name}/{field_name}/{quote(str(value), safe='')}"
 
         def fn(sf: Salesforce) -> dict[str, Any] | None:
             try:
                 result: dict[str, Any] | None = sf.restful(path)
-            except SalesforceResourceNotFound:
+            except SalesforceResourceNotFound as exc:
+                if "external id field" in first_error(exc.content)[1].lower():
+                    raise
                 return None
             return result
 
@@ -330,7 +352,7 @@ class SalesforceClient:
         def fn(sf: Salesforce) -> Any:
             return sf.restful(path, method=method, **kwargs)
 
-        return self.call(f"{method} {path.split('?')[0]}", fn)
+        return self.call(f"{method} {path.split('?')[0]}", fn, idempotent=method != "POST")
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -388,72 +410,16 @@ class SalesforceClient:
         results: list[RecordResult] = []
         for start in range(0, len(records), COLLECTION_LIMIT):
             chunk = list(records[start : start + COLLECTION_LIMIT])
-            results.extend(
-                self._upsert_chunk(
-                    object_name, external_field, chunk, start, all_or_none, skip_unchanged
-                )
+            results += upsert_chunk(
+                self,
+                object_name,
+                external_field,
+                chunk,
+                start,
+                all_or_none=all_or_none,
+                skip_unchanged=skip_unchanged,
             )
         return results
-
-    def _upsert_chunk(
-        self,
-        object_name: str,
-        external_field: str,
-        chunk: list[Mapping[str, Any]],
-        offset: int,
-        all_or_none: bool,
-        skip_unchanged: bool,
-    ) -> list[RecordResult]:
-        encoded = [encode_record(r) for r in chunk]
-        skipped: dict[int, str] = {}
-        if skip_unchanged:
-            skipped = self._unchanged(object_name, external_field, encoded)
-        to_send = [i for i in range(len(encoded)) if i not in skipped]
-        outcome: dict[int, RecordResult] = {
-            i: RecordResult(index=offset + i, success=True, id=rid, created=False, skipped=True)
-            for i, rid in skipped.items()
-        }
-        if to_send:
-            body = {
-                "allOrNone": all_or_none,
-                "records": [{"attributes": {"type": object_name}, **encoded[i]} for i in to_send],
-            }
-            answer = self.restful(
-                f"composite/sobjects/{object_name}/{external_field}", "PATCH", json=body
-            )
-            for i, item in zip(to_send, answer or [], strict=True):
-                ext = str(encoded[i].get(external_field, ""))
-                if item.get("success"):
-                    outcome[i] = RecordResult(
-                        index=offset + i,
-                        success=True,
-                        id=item.get("id"),
-                        created=bool(item.get("created")),
-                    )
-                else:
-                    error = record_error(item.get("errors") or [], record=f"{object_name} {ext}")
-                    error.external_id = ext
-                    outcome[i] = RecordResult(index=offset + i, success=False, error=error)
-        return [outcome[i] for i in range(len(encoded))]
-
-    def _unchanged(
-        self, object_name: str, external_field: str, encoded: list[dict[str, Any]]
-    ) -> dict[int, str]:
-        keys = [str(r[external_field]) for r in encoded if r.get(external_field)]
-        if not keys:
-            return {}
-        fields = sorted({f for r in encoded for f in r} | {"Id", external_field})
-        soql = (
-            f"SELECT {', '.join(fields)} FROM {object_name} WHERE {external_field} IN "
-            f"({', '.join(soql_quote(k) for k in keys)})"
-        )
-        existing = {str(row[external_field]).lower(): row for row in self.query(soql)}
-        unchanged: dict[int, str] = {}
-        for i, record in enumerate(encoded):
-            row = existing.get(str(record.get(external_field, "")).lower())
-            if row and all(_same(row.get(k), v) for k, v in record.items()):
-                unchanged[i] = str(row["Id"])
-        return unchanged
 
     def composite(
         self, requests_: Iterable[SubRequest], *, all_or_none: bool = True
@@ -593,68 +559,19 @@ class SalesforceClient:
         )
 
 
-def task_values(
-    what_id: str,
-    subject: str,
-    *,
-    description: str | None = None,
-    owner_id: str | None = None,
-    status: str = "Completed",
-    activity_date: Any = None,
-    priority: str = "Normal",
-) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "WhatId": what_id,
-        "Subject": subject[:255],
-        "Status": status,
-        "Priority": priority,
-    }
-    if description:
-        values["Description"] = description
-    if owner_id:
-        values["OwnerId"] = owner_id
-    if activity_date:
-        values["ActivityDate"] = activity_date
-    return values
-
-
-def file_version(
-    record_id: str, filename: str, content: bytes, *, key: str, title: str | None = None
-) -> dict[str, Any]:
-    """The ContentVersion body that creates a file linked to ``record_id``."""
-    return {
-        "Title": (title or Path(filename).stem or filename)[:255],
-        "PathOnClient": filename,
-        "VersionData": base64.b64encode(content).decode("ascii"),
-        "FirstPublishLocationId": record_id,
-        "Naturhome_Key__c": key,
-    }
-
-
-def parse_limit_info(header: str) -> ApiUsage | None:
-    """``api-usage=25/15000; per-app-api-usage=...`` -> ApiUsage(25, 15000)."""
-    for part in header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == "api-usage" and "/" in value:
-            used, _, total = value.partition("/")
-            try:
-                return ApiUsage(int(used), int(total))
-            except ValueError:
-                return None
-    return None
-
-
-def _query(soql: str, include_deleted: bool) -> Callable[[Salesforce], dict[str, Any]]:
+def _query(
+    soql: str, include_deleted: bool, headers: dict[str, str]
+) -> Callable[[Salesforce], dict[str, Any]]:
     def fn(sf: Salesforce) -> dict[str, Any]:
-        page: dict[str, Any] = sf.query(soql, include_deleted=include_deleted)
+        page: dict[str, Any] = sf.query(soql, include_deleted=include_deleted, headers=headers)
         return page
 
     return fn
 
 
-def _more(next_url: str) -> Callable[[Salesforce], dict[str, Any]]:
+def _more(next_url: str, headers: dict[str, str]) -> Callable[[Salesforce], dict[str, Any]]:
     def fn(sf: Salesforce) -> dict[str, Any]:
-        page: dict[str, Any] = sf.query_more(next_url, identifier_is_url=True)
+        page: dict[str, Any] = sf.query_more(next_url, identifier_is_url=True, headers=headers)
         return page
 
     return fn
@@ -665,31 +582,5 @@ def _retry_now(exc: BaseException) -> bool:
     return isinstance(exc, TransientError) and not isinstance(exc, RateLimitedError)
 
 
-def _same(current: Any, wanted: Any) -> bool:
-    if current is None or wanted is None:
-        return current is None and wanted is None
-    if isinstance(current, bool) or isinstance(wanted, bool):
-        return current is wanted
-    if isinstance(current, int | float | Decimal) and isinstance(wanted, int | float | Decimal):
-        return Decimal(str(current)) == Decimal(str(wanted))
-    return str(current) == str(wanted)
-
-
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
-
-
-class _Gauges:
-    def __init__(self, metrics: Any) -> None:
-        self.used = metrics.gauge(
-            "naturhome_sync_salesforce_api_requests_used",
-            "Salesforce API requests used in the rolling 24 h (Sforce-Limit-Info)",
-        )
-        self.limit = metrics.gauge(
-            "naturhome_sync_salesforce_api_requests_limit",
-            "Salesforce daily API request allocation (Sforce-Limit-Info)",
-        )
-
-    def update(self, usage: ApiUsage) -> None:
-        self.used.set(usage.used)
-        self.limit.set(usage.limit)

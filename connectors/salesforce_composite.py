@@ -8,10 +8,11 @@ costs one round trip.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 
 from connectors.salesforce_errors import error_for, first_error, record_error
 from connectors.salesforce_values import encode_record
@@ -56,8 +57,20 @@ def upsert(
     return SubRequest("PATCH", path, ref, body)
 
 
+#: ``@{ref.path}`` references to earlier subrequests, resolved by Salesforce in the url.
+_REFERENCE = re.compile(r"@\{[^}]*\}")
+
+
 def query(soql: str, ref: str) -> SubRequest:
-    return SubRequest("GET", f"query?{urlencode({'q': soql})}", ref)
+    """A SOQL query subrequest. References stay literal: Salesforce finds them in the url
+    as ``@{...}``, so percent-encoding them would send the reference text itself."""
+    parts: list[str] = []
+    last = 0
+    for match in _REFERENCE.finditer(soql):
+        parts += [quote_plus(soql[last : match.start()]), match.group(0)]
+        last = match.end()
+    parts.append(quote_plus(soql[last:]))
+    return SubRequest("GET", f"query?q={''.join(parts)}", ref)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from naturhome_sync.errors import (
     AuthError,
@@ -24,6 +25,8 @@ from naturhome_sync.errors import (
 
 #: How long to wait when the org's daily API allocation is spent (it is a rolling 24 h).
 DAILY_LIMIT_RETRY_AFTER_S = 15 * 60
+#: How long to wait when the org refuses for too many requests at once.
+CONCURRENCY_RETRY_AFTER_S = 5.0
 
 #: errorCode / statusCode -> error class. Anything not listed falls back on the status.
 BY_CODE: Mapping[str, type[SyncError]] = {
@@ -37,10 +40,16 @@ BY_CODE: Mapping[str, type[SyncError]] = {
     # Slow down: the org's API allocation (403) or concurrency limit.
     "REQUEST_LIMIT_EXCEEDED": RateLimitedError,
     "CONCURRENT_REQUESTS_LIMIT_EXCEEDED": RateLimitedError,
+    # Login endpoints in trouble (SOAP faults are all HTTP 500; OAuth errors are JSON).
+    "unknown_error": TransientError,
+    "temporarily_unavailable": TransientError,
     # Credentials.
     "INVALID_SESSION_ID": AuthError,
     "INVALID_AUTH_HEADER": AuthError,
     "INVALID_LOGIN": AuthError,
+    "LOGIN_MUST_USE_SECURITY_TOKEN": AuthError,
+    "INVALID_OPERATION_WITH_EXPIRED_PASSWORD": AuthError,
+    "PASSWORD_LOCKOUT": AuthError,
     "invalid_grant": AuthError,
     "invalid_client": AuthError,
     "invalid_client_id": AuthError,
@@ -103,12 +112,47 @@ def first_error(content: Any) -> tuple[str | None, str, list[str]]:
 
 def error_for(code: str | None, status: int, message: str, **context: Any) -> SyncError:
     cls = BY_CODE.get(code or "", None) or _by_status(status)
-    retry_after: float | None = (
-        DAILY_LIMIT_RETRY_AFTER_S if code == "REQUEST_LIMIT_EXCEEDED" else None
-    )
-    if cls is RateLimitedError and retry_after is None:
-        retry_after = 5.0
+    if code == "NOT_FOUND" and "external id field" in message.lower():
+        # "Provided external ID field does not exist or is not accessible": the org lacks
+        # the external id the code relies on (or our permission set hides it), not a record.
+        cls = PermanentConfigError
+    retry_after: float | None = None
+    if cls is RateLimitedError:
+        # REQUEST_LIMIT_EXCEEDED is both the spent daily allocation ("TotalRequests Limit
+        # exceeded.") and too many long-running requests at once ("ConcurrentPerOrgLongTxn
+        # Limit exceeded"): the first lasts, the second clears within seconds.
+        daily = code == "REQUEST_LIMIT_EXCEEDED" and "concurrent" not in message.lower()
+        retry_after = DAILY_LIMIT_RETRY_AFTER_S if daily else CONCURRENCY_RETRY_AFTER_S
     return cls(message, code=code or f"HTTP_{status}", retry_after=retry_after, **context)
+
+
+#: Failures after which we cannot know whether Salesforce carried out the request (it may
+#: have committed before the answer was lost): only idempotent calls are repeated at once.
+AMBIGUOUS_CODES = frozenset({"TIMEOUT", "CONNECTION"})
+
+
+def map_login_error(
+    exc: SalesforceAuthenticationFailed, operation: str, status: int | None
+) -> SyncError:
+    """A refused or failed login. simple-salesforce keeps the OAuth ``error`` or the SOAP
+    ``exceptionCode`` but drops the HTTP status (``status``, when the caller saw it): the code
+    decides first, then a 5xx means the login service is in trouble, not our credentials."""
+    code: str | None = str(getattr(exc, "code", "") or "") or None
+    message = str(getattr(exc, "auth_message", "") or exc)
+    if code and code.isdigit():  # no parseable body: the code is the HTTP status
+        status, code = int(code), None
+    cls = BY_CODE.get(code or "")
+    if cls is None:
+        cls = _by_status(status) if status and (status >= 500 or status == 429) else AuthError
+    if cls is AuthError:
+        return AuthError(f"{operation}: login refused: {message}", code=code)
+    return error_for(code, status or 500, f"{operation}: login failed: {message}")
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when no connection was made (refused, unknown host): nothing reached Salesforce."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | NameResolutionError)
 
 
 def map_exception(exc: BaseException, operation: str) -> SyncError:
@@ -116,19 +160,18 @@ def map_exception(exc: BaseException, operation: str) -> SyncError:
     if isinstance(exc, SyncError):
         return exc
     if isinstance(exc, SalesforceAuthenticationFailed):
-        code = str(getattr(exc, "code", "") or "") or None
-        message = str(getattr(exc, "auth_message", "") or exc)
-        if code and code.isdigit() and int(code) >= 500:
-            return TransientError(f"{operation}: login failed: {message}", code=f"HTTP_{code}")
-        return AuthError(f"{operation}: login refused: {message}", code=code)
+        return map_login_error(exc, operation, None)
     if isinstance(exc, SalesforceError):
         code, message, fields = first_error(exc.content)
         detail = f"{operation}: {message}" + (f" (fields: {', '.join(fields)})" if fields else "")
         return error_for(code, exc.status, detail, details={"fields": fields})
+    if isinstance(exc, requests.ConnectTimeout):
+        return TransientError(f"{operation}: cannot connect to Salesforce", code="CONNECT_TIMEOUT")
     if isinstance(exc, requests.Timeout):
         return TransientError(f"{operation}: Salesforce did not answer in time", code="TIMEOUT")
     if isinstance(exc, requests.ConnectionError):
-        return TransientError(f"{operation}: cannot reach Salesforce: {exc}", code="CONNECTION")
+        code = "CONNECT_FAILED" if _never_sent(exc) else "CONNECTION"
+        return TransientError(f"{operation}: cannot reach Salesforce: {exc}", code=code)
     if isinstance(exc, RecursionError):
         # simple-salesforce's SFType path recurses on a 401 that survives a re-login.
         return AuthError(f"{operation}: the session keeps being refused", code="INVALID_SESSION_ID")

@@ -1,4 +1,5 @@
-"""Values on their way to Salesforce: JSON-safe records and SOQL literals.
+"""Values on their way to Salesforce: JSON-safe records, SOQL literals, and the bodies of
+the records the port writes for every flow (Tasks, files).
 
 simple-salesforce serialises with ``json.dumps``, which refuses ``Decimal``, ``date`` and
 ``datetime``. Money leaves as a JSON number, exactly (checked), and Salesforce stores it at
@@ -7,10 +8,12 @@ the field's scale.
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
@@ -82,3 +85,41 @@ def soql_quote(value: Any) -> str:
 
 def soql_in(values: list[Any]) -> str:
     return "(" + ", ".join(soql_quote(v) for v in values) + ")"
+
+
+def task_values(
+    what_id: str,
+    subject: str,
+    *,
+    description: str | None = None,
+    owner_id: str | None = None,
+    status: str = "Completed",
+    activity_date: Any = None,
+    priority: str = "Normal",
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "WhatId": what_id,
+        "Subject": subject[:255],
+        "Status": status,
+        "Priority": priority,
+    }
+    if description:
+        values["Description"] = description
+    if owner_id:
+        values["OwnerId"] = owner_id
+    if activity_date:
+        values["ActivityDate"] = activity_date
+    return values
+
+
+def file_version(
+    record_id: str, filename: str, content: bytes, *, key: str, title: str | None = None
+) -> dict[str, Any]:
+    """The ContentVersion body that creates a file linked to ``record_id``."""
+    return {
+        "Title": (title or Path(filename).stem or filename)[:255],
+        "PathOnClient": filename,
+        "VersionData": base64.b64encode(content).decode("ascii"),
+        "FirstPublishLocationId": record_id,
+        "Naturhome_Key__c": key,
+    }

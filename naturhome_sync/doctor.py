@@ -1,6 +1,7 @@
 """``naturhome-sync doctor``: is this environment fit to run the flows?
 
-Checks, in order: the store (reachable, schema current), Salesforce (login, API usage),
+Checks, in order: the configuration (which org, which flow; never the emulator in
+production), the store (reachable, schema current), Salesforce (login, API usage),
 the org's schema against the contract in ``salesforce/`` (objects, fields, types, external
 ids, picklist values, lookups), and HubSpot when configured. Each check yields findings;
 an ``error`` finding means a flow would fail, so the command exits 1.
@@ -21,6 +22,7 @@ from naturhome_sync.sfschema.standard import STANDARD_VALUE_SET_FIELDS
 
 if TYPE_CHECKING:
     from naturhome_sync.runtime import Runtime
+    from naturhome_sync.settings import Settings
 
 Severity = Literal["ok", "warning", "error"]
 
@@ -169,8 +171,51 @@ def _guard(area: str, subject: str, check: Callable[[], Iterable[Finding]]) -> l
         return [Finding("error", area, subject, str(exc))]
 
 
+def check_configuration(settings: Settings) -> list[Finding]:
+    """Which org this environment talks to, and how; the emulator is refused in production."""
+    sf = settings.salesforce
+    if sf is None:
+        return [
+            Finding(
+                "error", "configuration", "salesforce", "not configured (NATURHOME_SALESFORCE__...)"
+            )
+        ]
+    where = (
+        f"against the emulator at {sf.emulator_url}"
+        if sf.emulator_url
+        else f"at https://{sf.domain}.salesforce.com"
+    )
+    summary = f"auth={sf.auth} {where}, API v{sf.api_version}"
+    if sf.emulator_url and settings.environment == "production":
+        return [
+            Finding(
+                "error",
+                "configuration",
+                "salesforce",
+                f"{summary}: production must talk to Salesforce, not the emulator "
+                "(unset NATURHOME_SALESFORCE__EMULATOR_URL)",
+            )
+        ]
+    return [Finding("ok", "configuration", "salesforce", summary)]
+
+
+def check_api_usage(used: int, limit: int, stop_ratio: float) -> list[Finding]:
+    """A warning when the org's daily allocation is used beyond the flows' stop threshold."""
+    if limit <= 0 or used / limit < stop_ratio:
+        return []
+    return [
+        Finding(
+            "warning",
+            "salesforce",
+            "API usage",
+            f"{used}/{limit} ({used / limit:.0%}) of today's API requests used, above the "
+            f"{stop_ratio:.0%} threshold: non-urgent flows wait until usage falls",
+        )
+    ]
+
+
 def diagnose(runtime: Runtime) -> Report:
-    findings: list[Finding] = []
+    findings: list[Finding] = check_configuration(runtime.settings)
 
     def store() -> list[Finding]:
         state = runtime.schema_state()
@@ -185,27 +230,23 @@ def diagnose(runtime: Runtime) -> Report:
 
     findings += _guard("store", "database", store)
     settings = runtime.settings
-    if settings.salesforce is None:
-        findings.append(
-            Finding(
-                "error", "salesforce", "configuration", "not configured (NATURHOME_SALESFORCE__...)"
-            )
-        )
-    else:
+    sf_settings = settings.salesforce
+    if sf_settings is not None:
         client = runtime.services.salesforce
 
         def login() -> list[Finding]:
             limits = client.limits()
             daily = limits.get("DailyApiRequests", {})
-            used = int(daily.get("Max", 0)) - int(daily.get("Remaining", 0))
+            limit = int(daily.get("Max", 0))
+            used = limit - int(daily.get("Remaining", 0))
             return [
                 Finding(
                     "ok",
                     "salesforce",
                     client.instance_url,
-                    f"logged in ({settings.salesforce.auth if settings.salesforce else ''}"
-                    f"), API requests used today: {used}/{daily.get('Max', '?')}",
-                )
+                    f"logged in ({sf_settings.auth}), API requests used today: {used}/{limit}",
+                ),
+                *check_api_usage(used, limit, sf_settings.api_usage_stop_ratio),
             ]
 
         login_findings = _guard("salesforce", "login", login)

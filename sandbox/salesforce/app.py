@@ -82,8 +82,8 @@ async def _service(org: Org, request: Request, path: str, body: bytes) -> Respon
     if fault is not None:
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
-        if fault.status is not None:
-            return _json(fault.status, fault.body)
+        if fault.status is not None:  # rendered as on data paths: no body is an empty body
+            return _to_response(RestResponse(fault.status, fault.body))
     soap = _SOAP.match(path)
     if soap is not None and method == "POST":
         result = await run_in_threadpool(

@@ -84,6 +84,21 @@ def test_fault_answers_status_and_body_for_n_matching_calls(harness: Any) -> Non
     assert harness.control("GET", "/faults").json() == {"faults": []}
 
 
+@pytest.mark.parametrize("path", ["/services/oauth2/token", f"{V}/limits".replace("XX.X", "59.0")])
+def test_a_fault_without_a_body_answers_an_empty_body_on_every_path(
+    harness: Any, path: str
+) -> None:
+    """A gateway in trouble answers 503 with nothing a client can parse; login endpoints
+    (outside /services/data) render faults the same way as data calls."""
+    sf = harness.client()
+    fault = {"method": "*", "path": path, "status": 503, "body": None, "times": 1}
+    assert harness.control("POST", "/faults", fault).status_code == 201
+    headers = {"Authorization": f"Bearer {sf.session_id}"}
+    response = harness.http.post(f"{harness.url}{path}", headers=headers, timeout=10)
+    assert response.status_code == 503
+    assert response.content == b""
+
+
 @pytest.mark.parametrize(
     ("lock_status", "exception"), [(400, SalesforceMalformedRequest), (500, SalesforceGeneralError)]
 )
