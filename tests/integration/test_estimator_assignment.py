@@ -413,3 +413,22 @@ def test_a_dry_run_plans_without_writing(
     assert api_used(emulator) - before == 1
     assert assignments(salesforce) == {"Dossier d": None}
     assert tasks(salesforce) == []
+
+
+def test_a_write_refused_once_is_retried_without_half_writes(
+    emulator: SalesforceEmulator, runtime: Runtime, salesforce: SalesforceClient
+) -> None:
+    """The org is busy once (row lock) on the write: retried, and nothing is written twice."""
+    ids = load(emulator, estimator("marc", "Marc Lejeune", "BE", 5), dossier("a"), dossier("b"))
+    fault = {"method": "POST", "path": "/composite$", "errorCode": "UNABLE_TO_LOCK_ROW"}
+    response = requests.post(
+        f"{emulator.base_url}/__sandbox/faults", json={**fault, "times": 1, "after": 1}, timeout=5
+    )
+    assert response.status_code in (200, 201), response.text
+
+    outcome, calls = run(runtime, emulator)
+
+    assert outcome.counters == {"assigned": 2, "waiting": 0}
+    assert calls == 3  # read, refused write, write
+    assert set(assignments(salesforce).values()) == {ids["marc"]}
+    assert len(tasks(salesforce)) == 2

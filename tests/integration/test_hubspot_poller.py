@@ -304,6 +304,7 @@ def test_a_long_rate_limit_goes_back_to_the_queue_and_is_retried_later(
     assert forms_calls(hubspot) == 1  # and HubSpot was not asked again
     event = runtime.inbox.get(outcome.event_id)
     assert event is not None and event.status == "pending"
+    assert event.last_error is not None and event.last_error.startswith(f"{policy}: HubSpot")
     assert event.available_at >= utcnow() + timedelta(seconds=at_least_s - 1)
     assert runtime.new_worker().run_once() is None  # not due: the worker does not spin
     assert submissions_in_inbox(runtime) == []
