@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connectors import salesforce_composite as composite
 from connectors.salesforce_values import soql_in
@@ -108,9 +109,16 @@ def task_values(assignment: Assignment, today: date) -> dict[str, Any]:
     }
 
 
-def writes(assignments: Sequence[Assignment], now: datetime) -> list[composite.SubRequest]:
-    """The update and task collections of one batch (one Composite call)."""
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def writes(
+    assignments: Sequence[Assignment], now: datetime, timezone: str
+) -> list[composite.SubRequest]:
+    """The update and task collections of one batch (one Composite call).
+
+    ``now`` is aware; the Tasks' due dates count from the day it is in ``timezone`` (the
+    estimators'), not in UTC: just after midnight in Brussels it is still yesterday in UTC.
+    """
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    today = now.astimezone(ZoneInfo(timezone)).date()
     opportunities = [
         {
             "attributes": {"type": "Opportunity"},
@@ -121,7 +129,7 @@ def writes(assignments: Sequence[Assignment], now: datetime) -> list[composite.S
         }
         for a in assignments
     ]
-    tasks = [task_values(a, now.date()) for a in assignments]
+    tasks = [task_values(a, today) for a in assignments]
     return [
         composite.SubRequest(
             "PATCH",
@@ -200,7 +208,9 @@ def run(ctx: FlowContext) -> FlowResult:
     lines = [f"{a.dossier.name} -> {a.estimator.name}" for a in result.assignments]
     lines += [f"{d.name} waits: {why}" for d, why in result.waiting]
     if result.assignments and not ctx.dry_run:
-        written = client.composite(writes(result.assignments, utcnow()), all_or_none=True)
+        written = client.composite(
+            writes(result.assignments, utcnow(), ctx.settings.timezone), all_or_none=True
+        )
         written.raise_for_errors()
     return FlowResult(
         counters=counters,

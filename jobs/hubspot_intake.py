@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +29,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from connectors.hubspot_errors import HubSpotNotFoundError
 from connectors.hubspot_models import Submission
 from connectors.hubspot_signatures import public_request_uri, verify_request
 from naturhome_sync.app import error_response
-from naturhome_sync.errors import PermanentDataError, TransientError
+from naturhome_sync.errors import (
+    PermanentConfigError,
+    PermanentDataError,
+    RateLimitedError,
+    SyncError,
+    TransientError,
+)
 from naturhome_sync.flows import Flow, FlowContext, FlowRegistry, FlowResult
 from naturhome_sync.logs import get_logger
 from naturhome_sync.store import NewEvent
@@ -51,6 +60,9 @@ POLL_FLOW = "hubspot_poll"
 FIRST_POLL_LOOKBACK_MS = 7 * 24 * 3600 * 1000
 #: Resolving a contact event: how long before the event its submission may have been made.
 RESOLVE_WINDOW_MS = 24 * 3600 * 1000
+#: Contact properties HubSpot sets on a form submission: their change means "a submission".
+CONVERSION_PROPERTIES = frozenset({"recent_conversion_date", "recent_conversion_event_name"})
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 # -- pure: deliveries -> events ---------------------------------------------------------------
@@ -89,6 +101,40 @@ def submission_event(submission: Submission, *, received_via: str) -> NewEvent:
     )
 
 
+def parse_delivery(raw: bytes) -> Any:
+    """The JSON of a verified delivery, in a form every store keeps; ``ValueError`` if not JSON.
+
+    Strict JSON only: ``NaN``, ``Infinity`` and numbers beyond a double are refused (no store
+    writes them back as JSON). Strings lose NUL characters and lone surrogates become U+FFFD:
+    both are valid JSON escapes that PostgreSQL's ``jsonb`` refuses, and a delivery refused by
+    the store would be answered 503 and retried by HubSpot for days, failing each time.
+    """
+
+    def finite(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"number {text} is out of range")
+        return value
+
+    def refuse(name: str) -> float:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        return _storable(json.loads(raw, parse_float=finite, parse_constant=refuse))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
+
+
 def _digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
@@ -117,7 +163,7 @@ def events_from_delivery(body: Any, raw: bytes) -> list[NewEvent]:
                 flow=RESOLVE_FLOW,
                 dedupe_key=f"event:{key}",
                 payload={
-                    "contact_id": str(item.get("objectId", "")),
+                    "contact_id": str(item.get("objectId") or ""),
                     "event": dict(item),
                     "occurred_at": item.get("occurredAt"),
                 },
@@ -167,18 +213,22 @@ def webhook_router(runtime: Runtime) -> APIRouter:
     @router.post("/webhooks/hubspot")
     async def hubspot_webhook(request: Request) -> JSONResponse:
         settings = runtime.settings.hubspot
-        if settings is None:
+        if settings is None or not settings.client_secret.get_secret_value():
+            # 503, not 401: HubSpot retries, and the deliveries arrive once we are configured.
             return error_response(503, "HubSpot is not configured on this service")
         raw = await request.body()
-        base = settings.webhook_public_base_url or runtime.settings.http.public_base_url
-        if base:
-            uri = public_request_uri(
-                base,
-                request.scope.get("raw_path") or request.url.path.encode(),
-                request.scope.get("query_string") or b"",
-            )
-        else:
-            uri = str(request.url)
+        # Behind a reverse proxy the socket URL is not the one HubSpot signed: the public
+        # base comes from configuration; without one, the request's own scheme and host.
+        base = (
+            settings.webhook_public_base_url
+            or runtime.settings.http.public_base_url
+            or f"{request.url.scheme}://{request.url.netloc}"
+        )
+        uri = public_request_uri(
+            base,
+            request.scope.get("raw_path") or request.url.path.encode(),
+            request.scope.get("query_string") or b"",
+        )
         verdict = verify_request(
             method=request.method,
             uri=uri,
@@ -188,14 +238,15 @@ def webhook_router(runtime: Runtime) -> APIRouter:
             max_age_s=settings.signature_max_age_s,
         )
         if not verdict.ok:
-            log.warning("hubspot webhook refused", reason=verdict.reason, uri=uri)
+            # The path only: a query may carry an "API key" the HubSpot admin chose to add.
+            log.warning("hubspot webhook refused", reason=verdict.reason, uri=uri.partition("?")[0])
             runtime.metrics.webhook("hubspot", "bad_signature")
             return error_response(401, "invalid signature")
         try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = parse_delivery(raw)
+        except ValueError as exc:
             runtime.metrics.webhook("hubspot", "malformed")
-            return error_response(400, "body is not JSON")
+            return error_response(400, f"body is not JSON: {exc}")
         events = events_from_delivery(body, raw)
         response: JSONResponse = await run_in_threadpool(store_and_acknowledge, runtime, events)
         runtime.metrics.webhook(
@@ -210,19 +261,23 @@ def webhook_router(runtime: Runtime) -> APIRouter:
 
 
 def resolve(ctx: FlowContext) -> FlowResult:
-    """A delivery that names a contact: find its latest submission, enqueue that."""
+    """A delivery that names a contact: find its latest submission, enqueue that.
+
+    Only events that can stand for a form submission are looked up (a conversion property
+    changed, a contact created by a form, a workflow body without its conversion id);
+    the rest of what an app subscription sends (other properties, deletions, merges...) is
+    acknowledged and ignored, so it neither costs API calls nor dies for want of a submission.
+    """
     event = ctx.event
     if event.kind == "unrecognised":
         raise PermanentDataError(f"HubSpot delivery not understood: {event.payload['reason']}")
     settings = ctx.settings.hubspot
     if settings is None or not settings.form_guids:
-        raise PermanentDataError("no HubSpot form configured (NATURHOME_HUBSPOT__FORM_GUIDS)")
+        raise PermanentConfigError("no HubSpot form configured (NATURHOME_HUBSPOT__FORM_GUIDS)")
     payload = event.payload
-    details = payload.get("event") or {}
-    if details.get("subscriptionType") == "contact.creation" and details.get(
-        "changeSource"
-    ) not in (None, "FORM"):
-        return FlowResult(counters={"ignored": 1}, summary="contact not created by a form")
+    ignored = why_ignored(payload.get("event") or {})
+    if ignored:
+        return FlowResult(counters={"ignored": 1}, summary=ignored)
     client = ctx.runtime.services.hubspot
     email = payload.get("email")
     contact_id = payload.get("contact_id") or None
@@ -232,21 +287,50 @@ def resolve(ctx: FlowContext) -> FlowResult:
         email = client.get_contact(contact_id, ["email"]).email
     if not email:
         raise PermanentDataError(f"HubSpot contact {contact_id} has no e-mail")
-    occurred = int(payload.get("occurred_at") or 0)
-    for form_guid in settings.form_guids:
-        submission = client.latest_submission_for_contact(
-            form_guid, email, not_before_ms=max(0, occurred - RESOLVE_WINDOW_MS)
-        )
-        if submission is not None:
-            if contact_id and not submission.contact_id:
-                submission = dataclasses.replace(submission, contact_id=contact_id)
-            return FlowResult(
-                counters={"submissions_found": 1},
-                summary=f"submission {submission.conversion_id} of {email}",
-                follow_ups=[submission_event(submission, received_via="contact_event")],
+    not_before = max(0, _epoch_ms(payload.get("occurred_at")) - RESOLVE_WINDOW_MS)
+    found = [
+        submission
+        for form_guid in settings.form_guids
+        if (
+            submission := client.latest_submission_for_contact(
+                form_guid, email, not_before_ms=not_before
             )
-    # The forms API may not show a fresh submission yet: try again later (bounded).
-    raise TransientError(f"no recent quote-form submission found for {email} yet")
+        )
+        is not None
+    ]
+    if not found:
+        # The forms API may not show a fresh submission yet: try again later (bounded).
+        raise TransientError(f"no recent quote-form submission found for {email} yet")
+    submission = max(found, key=lambda s: s.submitted_at)
+    if contact_id and not submission.contact_id:
+        submission = dataclasses.replace(submission, contact_id=contact_id)
+    return FlowResult(
+        counters={"submissions_found": 1},
+        summary=f"submission {submission.conversion_id} of {email}",
+        follow_ups=[submission_event(submission, received_via="contact_event")],
+    )
+
+
+def why_ignored(details: Mapping[str, Any]) -> str | None:
+    """Why an app-webhook event cannot stand for a form submission (None: it can)."""
+    kind = details.get("subscriptionType")
+    if kind is None:  # a workflow body naming a contact
+        return None
+    if kind == "contact.creation":
+        source = details.get("changeSource")
+        return None if source in (None, "FORM") else f"contact created by {source}, not a form"
+    if kind == "contact.propertyChange":
+        name = details.get("propertyName")
+        return None if name in CONVERSION_PROPERTIES else f"{name} changed: not a form conversion"
+    return f"{kind} carries no form submission"
+
+
+def _epoch_ms(value: Any) -> int:
+    """Epoch milliseconds from an event field; 0 (no lower bound) when absent or not a number."""
+    try:
+        return max(0, int(str(value).strip()))
+    except ValueError:
+        return 0
 
 
 # -- the catch-up poller ------------------------------------------------------------------------
@@ -257,31 +341,60 @@ def cursor_name(form_guid: str) -> str:
 
 
 def poll(ctx: FlowContext) -> FlowResult:
-    """Read each quote form back to its high-water mark; enqueue what is new."""
+    """Read each quote form back to its high-water mark; enqueue what is new.
+
+    A form that fails does not hold back the others: they are read and their marks moved,
+    then the first failure is raised so the event retries (or dies, for a form HubSpot does
+    not know). A rate limit stops the run at once: the other forms would hit it too.
+    """
     settings = ctx.settings.hubspot
     if settings is None:
-        raise PermanentDataError("HubSpot is not configured (NATURHOME_HUBSPOT__...)")
-    client = ctx.runtime.services.hubspot
-    cursors = ctx.runtime.cursors
+        raise PermanentConfigError("HubSpot is not configured (NATURHOME_HUBSPOT__...)")
     counters = {"submissions_seen": 0, "submissions_new": 0}
+    failures: list[SyncError] = []
     for form_guid in settings.form_guids:
-        stored = cursors.get(cursor_name(form_guid))
-        now_ms = int(utcnow().timestamp() * 1000)
-        mark = int(stored) if stored else now_ms - FIRST_POLL_LOOKBACK_MS
-        submissions = list(client.iter_submissions_since(form_guid, mark))
-        counters["submissions_seen"] += len(submissions)
-        if not submissions or ctx.dry_run:
+        try:
+            seen, new = _poll_form(ctx, form_guid)
+        except RateLimitedError:
+            raise
+        except HubSpotNotFoundError as exc:
+            failures.append(
+                PermanentConfigError(
+                    f"HubSpot has no form {form_guid} (NATURHOME_HUBSPOT__FORM_GUIDS): {exc}",
+                    code="UNKNOWN_FORM",
+                )
+            )
             continue
-        results = ctx.runtime.inbox.enqueue_many(
-            [submission_event(s, received_via="poller") for s in submissions]
-        )
-        counters["submissions_new"] += sum(1 for r in results if r.created)
-        # Stored first, cursor second: a crash in between re-reads, and dedupe absorbs it.
-        cursors.set(cursor_name(form_guid), str(max(s.submitted_at for s in submissions)))
+        except SyncError as exc:
+            failures.append(exc)
+            continue
+        counters["submissions_seen"] += seen
+        counters["submissions_new"] += new
+    if failures:
+        raise failures[0]
     return FlowResult(
         counters=counters,
         summary=f"{counters['submissions_new']} new of {counters['submissions_seen']} read",
     )
+
+
+def _poll_form(ctx: FlowContext, form_guid: str) -> tuple[int, int]:
+    """(submissions read, events created) for one form."""
+    cursors = ctx.runtime.cursors
+    stored = cursors.get(cursor_name(form_guid))
+    now_ms = int(utcnow().timestamp() * 1000)
+    mark = int(stored) if stored else now_ms - FIRST_POLL_LOOKBACK_MS
+    submissions = list(ctx.runtime.services.hubspot.iter_submissions_since(form_guid, mark))
+    if not submissions or ctx.dry_run:
+        return len(submissions), 0
+    results = ctx.runtime.inbox.enqueue_many(
+        [submission_event(s, received_via="poller") for s in submissions]
+    )
+    # Stored first, mark second: a crash in between re-reads, and dedupe absorbs it. The
+    # mark never moves back (two overlapping runs may finish in either order).
+    newest = max(mark, *(s.submitted_at for s in submissions))
+    cursors.set(cursor_name(form_guid), str(newest))
+    return len(submissions), sum(1 for r in results if r.created)
 
 
 def register(registry: FlowRegistry, settings: Settings) -> None:
