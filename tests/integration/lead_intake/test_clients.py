@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
+
+from connectors.hubspot_models import Submission
+from jobs.hubspot_intake import submission_payload
+from naturhome_sync.store import NewEvent
 
 #: What the conftest's quote_request scores with the shipped rules (22+20+20+15+6+10).
 EXPECTED_SCORE = 93
@@ -222,3 +227,42 @@ def test_owner_rules_and_a_rule_naming_a_missing_user(harness: Any, quote: Quote
         "Responsable nobody.here@naturhome.example (règle « France ») introuvable"
         in fallback["Intake_Warnings__c"]
     )
+
+
+def test_a_submission_only_the_poller_found_is_filed_and_written_back_by_email(
+    harness: Any, quote: Quote
+) -> None:
+    sent = harness.submit(quote("hugo.thill@example.lu"), deliver="none")  # no webhook at all
+    poll = harness.runtime.inbox.enqueue(
+        NewEvent(source="scheduler", kind="tick", flow="hubspot_poll", dedupe_key=f"t:{uuid4()}")
+    )
+    harness.wait_idle()
+
+    assert harness.runtime.inbox.get(poll.event_id).status == "done"
+    event = harness.intake_event(sent["conversion_id"])
+    assert event.status == "done", event.last_error
+    assert event.payload["contact_id"] is None  # the forms API does not name the contact
+    [contact] = harness.query("SELECT HubSpot_Contact_Id__c FROM Contact")
+    assert contact["HubSpot_Contact_Id__c"] is None
+    [opportunity] = harness.query("SELECT Id FROM Opportunity")
+    written = harness.hubspot_contact(sent["contact_id"], "salesforce_opportunity_id")
+    assert written["salesforce_opportunity_id"] == opportunity["Id"]  # found by e-mail
+
+
+def test_a_dry_run_reads_and_writes_nothing(harness: Any, quote: Quote) -> None:
+    sent = harness.submit(quote("dry.run@example.be"), deliver="none")
+    stored = harness.stored_submission(sent["conversion_id"])
+    submission = Submission.from_forms_api(harness.form_guid, stored)
+    before = harness.salesforce_api_calls()
+
+    result = harness.runtime.dry_run(
+        "lead_intake", payload=submission_payload(submission, received_via="test")
+    )
+
+    assert harness.salesforce_api_calls() - before == 1  # the read
+    assert result.counters["salesforce_api_calls"] == 1
+    assert result.summary is not None
+    assert result.summary.startswith("would write: POST sobjects/Account; POST sobjects/Contact;")
+    assert "PATCH sobjects/Opportunity/HubSpot_Submission_Id__c/" in result.summary
+    assert result.follow_ups == []
+    assert harness.count("Opportunity") == 0
