@@ -10,9 +10,10 @@ Two measurements on a sandbox environment (Salesforce and HubSpot emulators on l
   (a connection per request, from the benchmark's process), to a service running
   ``naturhome-sync api`` in its own process (SQLite store, as the sandbox; PostgreSQL too
   when a URL is given), next to ``POST /bench/noop`` on the same server
-  (``benchmarks.noop_endpoint``, same body, same client). p50/p99 latency and throughput; the ratios are what to compare across machines.
-  One more row times a keep-alive client, which meets a ~40 ms Nagle stall on every response
-  until the service's listening socket sets TCP_NODELAY.
+  (``benchmarks.noop_endpoint``, same body, same client). p50/p99 latency and throughput;
+  the ratios are what to compare across machines. One more row times a keep-alive client,
+  which meets a ~40 ms Nagle stall on every response until the service's listening socket
+  sets TCP_NODELAY.
 """
 
 from __future__ import annotations

@@ -47,9 +47,8 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any
 
 from connectors.hubspot_models import Submission
 from connectors.hubspot_settings import HubSpotSettings
@@ -99,7 +98,9 @@ class OwnerCache:
     miss is found by the next request, and one deactivated is noticed within the hour.
     """
 
-    def __init__(self, ttl_s: float = OWNER_CACHE_SECONDS, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, ttl_s: float = OWNER_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl = ttl_s
         self._clock = clock
         self._ids: dict[str, tuple[str, float]] = {}
@@ -185,21 +186,9 @@ class LeadIntake:
         opportunity_id, counters = self._write(client, plan)
         counters.update(plan.counters)
         counters["salesforce_api_calls"] = client.api_calls - calls_before
-        url = client.record_url("Opportunity", opportunity_id)
         return FlowResult(
             counters=counters,
-            summary=(
-                f"submission {submission.conversion_id}: "
-                f"{'new' if plan.new_client else 'known'} client, opportunity {opportunity_id}"
-                + (
-                    f" ({plan.priority}, score {number_text(plan.score)})"
-                    if plan.score is not None
-                    else ""
-                )
-                + f", {counters['files_attached']} file(s) attached,"
-                f" {counters['files_skipped']} already there, {counters['files_failed']} failed,"
-                f" {counters['warnings']} warning(s), {len(plan.nodes)} record write(s)"
-            ),
+            summary=_summary(submission, plan, opportunity_id, counters),
             follow_ups=[
                 NewEvent(
                     source="internal",
@@ -211,7 +200,7 @@ class LeadIntake:
                         "contact_id": submission.contact_id,
                         "email": email,
                         "opportunity_id": opportunity_id,
-                        "opportunity_url": url,
+                        "opportunity_url": client.record_url("Opportunity", opportunity_id),
                     },
                     correlation_id=ctx.event.correlation_id,
                 )
@@ -274,6 +263,20 @@ class LeadIntake:
             client.update("Opportunity", opportunity_id, {WARNINGS_FIELD: text})
             counters["files_refused"] = len(refused)
         return opportunity_id, counters
+
+
+def _summary(
+    submission: Submission, plan: IntakePlan, opportunity_id: str, counters: Mapping[str, int]
+) -> str:
+    scored = (
+        f" ({plan.priority}, score {number_text(plan.score)})" if plan.score is not None else ""
+    )
+    return (
+        f"submission {submission.conversion_id}: {'new' if plan.new_client else 'known'} client, "
+        f"opportunity {opportunity_id}{scored}, {counters['files_attached']} file(s) attached, "
+        f"{counters['files_skipped']} already there, {counters['files_failed']} failed, "
+        f"{counters['warnings']} warning(s), {len(plan.nodes)} record write(s)"
+    )
 
 
 def register(registry: FlowRegistry, settings: Settings) -> None:

@@ -120,7 +120,8 @@ class IntakePlan:
     #: The opportunity's id when it exists already; None: read it from the graph's answer.
     opportunity_id: str | None
     new_client: bool
-    score: int | None
+    #: As the dossier holds it once written (Salesforce answers numbers as floats or Decimals).
+    score: int | float | Decimal | None
     priority: str | None
     warnings: list[str]
     #: Intake_Warnings__c as this plan leaves it.
@@ -161,34 +162,22 @@ def _with(values: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     return {k: v for k, v in {**values, **extra}.items() if v is not None}
 
 
-def plan_intake(
+def _client_nodes(
     setup: IntakeSetup,
-    submission: Submission,
-    mapped: MappedRecords,
     state: SalesforceState,
-    files: Sequence[FileOutcome],
-) -> IntakePlan:
-    """The writes that file this request, given what Salesforce holds (see module doc)."""
-    spec, config = setup.mapping, setup.config
-    records = mapped.records
-    account_in, contact_in = records.get("Account", {}), dict(records.get("Contact", {}))
-    opportunity_in = records.get("Opportunity", {})
-    today = submission_date(submission.submitted_at)
+    records: Mapping[str, Mapping[str, Any]],
+    owner: Owner | None,
+) -> tuple[list[composite.SubRequest], str]:
+    """Account and contact writes, and the account id (or reference) the dossier goes on."""
+    spec = setup.mapping
+    account_in = records.get("Account", {})
+    contact_in = dict(records.get("Contact", {}))
     nodes: list[composite.SubRequest] = []
-    warnings = [w.line() for w in mapped.warnings]
-    owner: Owner | None = None
     new_account = state.contact is None or state.account is None
-    if new_account or state.opportunity is None:
-        owner, owner_warnings = resolve_owner(config, opportunity_in, state.owners)
-        warnings += owner_warnings
-    warnings += [f.warning for f in files if f.warning]
-
-    # Client: account, then contact.
-    account_ref = "@{account.id}"
     if new_account:
         assert owner is not None
         nodes.append(composite.create("Account", _with(account_in, OwnerId=owner.user_id), ACCOUNT))
-        account_id = account_ref
+        account_id = "@{account.id}"
     else:
         assert state.account is not None
         account_id = str(state.account["Id"])
@@ -212,94 +201,135 @@ def plan_intake(
             changes["AccountId"] = account_id
         if changes:
             nodes.append(composite.update("Contact", str(state.contact["Id"]), changes, CONTACT))
+    return nodes, account_id
 
-    # Files: what goes in the graph, what goes alone, what the dossier says about them.
-    downloaded = [f for f in files if f.status == "downloaded" and f.file is not None]
+
+def _split_files(
+    files: Sequence[FileOutcome], budget: int
+) -> tuple[list[tuple[FileLink, DownloadedFile]], list[tuple[FileLink, DownloadedFile]]]:
+    """Downloaded files that fit in the graph (in order, up to ``budget`` bytes), and the rest."""
     in_graph: list[tuple[FileLink, DownloadedFile]] = []
     separate: list[tuple[FileLink, DownloadedFile]] = []
-    budget = config.graph_max_bytes
-    for outcome in downloaded:
-        assert outcome.file is not None
+    for outcome in files:
+        if outcome.status != "downloaded" or outcome.file is None:
+            continue
         if outcome.file.size <= budget:
             in_graph.append((outcome.link, outcome.file))
             budget -= outcome.file.size
         else:
             separate.append((outcome.link, outcome.file))
-    known = [f.link.name for f in files if f.status in ("attached", "downloaded", "failed")]
-    existing = state.opportunity
-    warnings_text = merge_warnings(
-        existing.get(WARNINGS_FIELD) if existing else None, warnings, known
-    )
+    return in_graph, separate
 
-    # The opportunity.
+
+@dataclass(frozen=True)
+class _Dossier:
+    node: composite.SubRequest | None
+    #: The id when the opportunity exists already (None: the graph gives it).
+    id: str | None
+    #: What the files and the task point at: the id, or a reference to the graph's node.
+    what_id: str
     task_owner: str | None
+    #: The opportunity's fields once written (score, priority, breakdown for the task).
+    fields: Mapping[str, Any]
+
+
+def _dossier(
+    setup: IntakeSetup,
+    submission: Submission,
+    opportunity_in: Mapping[str, Any],
+    existing: Mapping[str, Any] | None,
+    account_id: str,
+    owner: Owner | None,
+    warnings_text: str,
+) -> _Dossier:
+    today = submission_date(submission.submitted_at)
     if existing is None:
         assert owner is not None
         result: ScoreResult = score(setup.scoring, opportunity_in, today)
-        opportunity_values = _with(
+        values = _with(
             opportunity_in,
             AccountId=account_id,
             OwnerId=owner.user_id,
             **result.fields(),
             **{WARNINGS_FIELD: warnings_text or None},
         )
-        nodes.append(
-            composite.upsert(
-                "Opportunity",
-                OPPORTUNITY_KEY,
-                submission.conversion_id,
-                opportunity_values,
-                OPPORTUNITY,
-            )
+        node = composite.upsert(
+            "Opportunity", OPPORTUNITY_KEY, submission.conversion_id, values, OPPORTUNITY
         )
-        opportunity_id, what_id, task_owner = None, "@{opportunity.id}", owner.user_id
-        final = opportunity_values
-    else:
-        opportunity_id = what_id = str(existing["Id"])
-        changes = merge_existing(spec, "Opportunity", opportunity_in, existing)
-        if is_blank_in_salesforce(existing.get("AccountId")):
-            changes["AccountId"] = account_id
-        effective = {**existing, **changes}
-        for name, value in score(setup.scoring, effective, today).fields().items():
-            if is_blank_in_salesforce(existing.get(name)) and value is not None:
-                changes[name] = value
-        if not values_equal(warnings_text or None, existing.get(WARNINGS_FIELD)):
-            changes[WARNINGS_FIELD] = warnings_text or None
-        if changes:
-            nodes.append(composite.update("Opportunity", opportunity_id, changes, OPPORTUNITY))
-        task_owner = str(existing.get("OwnerId") or (owner.user_id if owner else "")) or None
-        final = {**existing, **changes}
+        return _Dossier(node, None, "@{opportunity.id}", owner.user_id, values)
+    opportunity_id = str(existing["Id"])
+    changes = merge_existing(setup.mapping, "Opportunity", opportunity_in, existing)
+    if is_blank_in_salesforce(existing.get("AccountId")):
+        changes["AccountId"] = account_id
+    for name, value in score(setup.scoring, {**existing, **changes}, today).fields().items():
+        if is_blank_in_salesforce(existing.get(name)) and value is not None:
+            changes[name] = value
+    if not values_equal(warnings_text or None, existing.get(WARNINGS_FIELD)):
+        changes[WARNINGS_FIELD] = warnings_text or None
+    update = (
+        composite.update("Opportunity", opportunity_id, changes, OPPORTUNITY) if changes else None
+    )
+    task_owner = str(existing.get("OwnerId") or (owner.user_id if owner else "")) or None
+    return _Dossier(update, opportunity_id, opportunity_id, task_owner, {**existing, **changes})
 
+
+def plan_intake(
+    setup: IntakeSetup,
+    submission: Submission,
+    mapped: MappedRecords,
+    state: SalesforceState,
+    files: Sequence[FileOutcome],
+) -> IntakePlan:
+    """The writes that file this request, given what Salesforce holds (see module doc)."""
+    config = setup.config
+    opportunity_in = mapped.records.get("Opportunity", {})
+    warnings = [w.line() for w in mapped.warnings]
+    owner: Owner | None = None
+    if state.contact is None or state.account is None or state.opportunity is None:
+        owner, owner_warnings = resolve_owner(config, opportunity_in, state.owners)
+        warnings += owner_warnings
+    warnings += [f.warning for f in files if f.warning]
+    fated = [f.link.name for f in files if f.status in ("attached", "downloaded", "failed")]
+    existing = state.opportunity
+    warnings_text = merge_warnings(
+        existing.get(WARNINGS_FIELD) if existing else None, warnings, fated
+    )
+
+    nodes, account_id = _client_nodes(setup, state, mapped.records, owner)
+    dossier = _dossier(
+        setup, submission, opportunity_in, existing, account_id, owner, warnings_text
+    )
+    if dossier.node is not None:
+        nodes.append(dossier.node)
+    in_graph, separate = _split_files(files, config.graph_max_bytes)
     for index, (link, content) in enumerate(in_graph):
-        body = file_version(what_id, content.name, content.content, key=link.key)
+        body = file_version(dossier.what_id, content.name, content.content, key=link.key)
         nodes.append(composite.create("ContentVersion", body, f"file{index}"))
-
-    attached_names = [f.link.name for f in files if f.status in ("attached", "downloaded")]
+    attached = [f.link.name for f in files if f.status in ("attached", "downloaded")]
     task = task_values(
-        what_id,
+        dossier.what_id,
         config.task_subject,
-        description=_task_description(submission, final, attached_names, warnings_text),
-        owner_id=task_owner,
+        description=_task_description(submission, dossier.fields, attached, warnings_text),
+        owner_id=dossier.task_owner,
         status="Completed",
-        activity_date=today,
+        activity_date=submission_date(submission.submitted_at),
     )
     if state.task is None or changed_fields(task, state.task):
-        nodes.append(
-            composite.upsert("Task", ACTIVITY_KEY, task_key(submission.conversion_id), task, TASK)
-        )
+        key = task_key(submission.conversion_id)
+        nodes.append(composite.upsert("Task", ACTIVITY_KEY, key, task, TASK))
 
     return IntakePlan(
         nodes=nodes,
         separate_files=separate,
-        opportunity_id=opportunity_id,
+        opportunity_id=dossier.id,
         new_client=state.contact is None,
-        score=final.get(SCORE_FIELD),
-        priority=final.get(PRIORITY_FIELD),
+        score=dossier.fields.get(SCORE_FIELD),
+        priority=dossier.fields.get(PRIORITY_FIELD),
         warnings=warnings,
         warnings_text=warnings_text,
         owner=owner.username if owner else None,
         counters={
-            "files_attached": len(downloaded),
+            "files_attached": sum(1 for f in files if f.status == "downloaded"),
             "files_skipped": sum(1 for f in files if f.status == "attached"),
             "files_failed": sum(1 for f in files if f.status == "failed"),
             "warnings": len(warnings),
