@@ -1,6 +1,6 @@
 """``make bench``: run the benchmarks and write benchmarks/results/<name>.{json,md}.
 
-Usage: python benchmarks/run.py [NAME ...] [--events N]
+Usage: python benchmarks/run.py [NAME ...] [--events N] [--requests N]
 PostgreSQL figures need NATURHOME_BENCH_DATABASE_URL (or NATURHOME_TEST_DATABASE_URL).
 """
 
@@ -13,12 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` as a package
 
-from benchmarks import inbox_throughput
+from benchmarks import inbox_throughput, intake
 from benchmarks.harness import machine, write
 from naturhome_sync.logs import configure_logging
 
 BENCHMARKS = {
     "inbox_throughput": inbox_throughput.run,
+    "intake": intake.run,
 }
 
 
@@ -26,12 +27,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", default=list(BENCHMARKS), help="benchmarks to run")
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument(
+        "--requests", type=int, default=500, help="webhook deliveries timed by `intake`"
+    )
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; known: {sorted(BENCHMARKS)}")
     options = {
         "events": args.events,
+        "requests": args.requests,
         "postgres_url": os.environ.get("NATURHOME_BENCH_DATABASE_URL")
         or os.environ.get("NATURHOME_TEST_DATABASE_URL"),
     }

@@ -14,9 +14,18 @@ if TYPE_CHECKING:
 
 
 def register(registry: FlowRegistry, settings: Settings) -> None:
-    from jobs import estimator_assignment, housekeeping, hubspot_intake, integration_errors
+    from jobs import (
+        estimator_assignment,
+        housekeeping,
+        hubspot_intake,
+        hubspot_write_back,
+        integration_errors,
+        lead_intake,
+    )
 
     housekeeping.register(registry, settings)
     integration_errors.register(registry, settings)
     hubspot_intake.register(registry, settings)
+    lead_intake.register(registry, settings)
+    hubspot_write_back.register(registry, settings)
     estimator_assignment.register(registry, settings)

@@ -1,0 +1,303 @@
+"""Lead intake: a HubSpot quote request becomes a Salesforce dossier without anyone typing.
+
+One ``form_submission`` event (``jobs.hubspot_intake`` stores it, however it arrived) is
+filed in two Salesforce API calls when the client is new and the files are ordinary:
+
+1. **map** the submission (``mappings/hubspot_quote_request.yaml``); a required value that
+   is missing stops here with a ``PermanentDataError`` naming the form field (dead letter and
+   Integration_Error__c whose External_Id__c is the conversion id);
+2. **read** (one Composite call): the contact holding the e-mail with its account's fields,
+   the opportunity with this submission id, the intake Task, the files already attached
+   (by key), and the owners' user ids when this process has not cached them yet;
+3. **fetch** the files not attached yet through HubSpot's signed-url redirect (the token
+   never goes to the storage host); a file too large, unreachable or refused becomes a French
+   warning line on the dossier (``Intake_Warnings__c``) and never fails the request;
+4. **score** the dossier (``config/scoring.yaml``) and pick its owner
+   (``config/lead_intake.yaml``);
+5. **write** (one Composite Graph, all or nothing): see :mod:`jobs.lead_intake_plan`;
+6. hand the HubSpot write-back (opportunity id and URL on the contact) to the
+   ``hubspot_write_back`` flow as a follow-up event, committed with this event's completion:
+   a HubSpot failure retries the write-back alone and never redoes the Salesforce part.
+
+Idempotency: every record has a key (Opportunity ``HubSpot_Submission_Id__c``, Contact
+``HubSpot_Contact_Id__c`` when HubSpot named the contact, Task and ContentVersion
+``Naturhome_Key__c``), the graph commits entirely or not at all, and each attempt reads
+before it writes. A retry after a failure, or a replay, therefore finds what the previous
+attempt committed and writes only the rest: a request already filed costs the read only. A
+file that failed before is fetched again on every replay, and its old warning line is
+replaced by the new outcome.
+
+What remains (documented, not solved):
+
+- Two *different* submissions of the same *new* person processed at the same moment by two
+  worker processes (PostgreSQL deployment) both read "no contact". When HubSpot named the
+  contact, the contact is upserted by its HubSpot id, so there is one contact, but each
+  submission creates its own account: the contact ends on the second one and the first
+  account keeps only its opportunity. Within one process the intake of one e-mail address is
+  serialised (striped locks), so this needs two processes and the same second. A sales rep
+  merges the two accounts (standard Salesforce merge).
+- The connector retries a graph in-process on a timeout or a dropped connection. Should
+  Salesforce have committed a graph whose answer was lost, the repeat would create the new
+  client's Account (it has no external id) and the files again. The read-then-write attempts
+  of the event queue do not have this window; only the connector's in-call retry does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+
+from connectors.hubspot_models import Submission
+from connectors.hubspot_settings import HubSpotSettings
+from connectors.salesforce import SalesforceClient, file_version
+from jobs.hubspot_intake import submission_from_payload
+from jobs.lead_intake_config import IntakeSetup, load_setup
+from jobs.lead_intake_files import (
+    FileLink,
+    FileOutcome,
+    download_warning,
+    file_links,
+    file_warning_prefix,
+)
+from jobs.lead_intake_plan import (
+    NODE_OBJECTS,
+    OPPORTUNITY,
+    TASK,
+    IntakePlan,
+    mapping_source,
+    merge_warnings,
+    number_text,
+    plan_intake,
+)
+from jobs.lead_intake_read import WARNINGS_FIELD, read_requests, state_from
+from naturhome_sync.errors import (
+    PermanentConfigError,
+    PermanentDataError,
+    SyncError,
+    TransientError,
+)
+from naturhome_sync.flows import Flow, FlowContext, FlowRegistry, FlowResult
+from naturhome_sync.mapping import MappedRecords, apply_mapping
+from naturhome_sync.settings import Settings
+from naturhome_sync.store import NewEvent
+
+NAME = "lead_intake"
+WRITE_BACK_FLOW = "hubspot_write_back"
+GRAPH = "intake"
+OWNER_CACHE_SECONDS = 3600.0
+LOCK_STRIPES = 64
+
+
+class OwnerCache:
+    """Salesforce user ids of the configured owners, per process (they rarely change).
+
+    Only users found active are cached, for an hour: a user created or reactivated after a
+    miss is found by the next request, and one deactivated is noticed within the hour.
+    """
+
+    def __init__(
+        self, ttl_s: float = OWNER_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl_s
+        self._clock = clock
+        self._ids: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def missing(self, usernames: Iterable[str]) -> list[str]:
+        now = self._clock()
+        with self._lock:
+            return sorted(
+                u for u in usernames if u.lower() not in self._ids or self._ids[u.lower()][1] < now
+            )
+
+    def add(self, found: Mapping[str, str]) -> dict[str, str]:
+        """Remember ``found`` (username -> id); the cached ids still valid, all together."""
+        now = self._clock()
+        with self._lock:
+            for username, user_id in found.items():
+                self._ids[username.lower()] = (user_id, now + self._ttl)
+            return {name: user_id for name, (user_id, until) in self._ids.items() if until >= now}
+
+
+class LeadIntake:
+    """The ``lead_intake`` handler, holding the configuration checked at start-up."""
+
+    def __init__(self, setup: IntakeSetup) -> None:
+        self.setup = setup
+        self.owners = OwnerCache()
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    def __call__(self, ctx: FlowContext) -> FlowResult:
+        if ctx.settings.salesforce is None or ctx.settings.hubspot is None:
+            raise PermanentConfigError(
+                "the lead intake needs Salesforce and HubSpot (NATURHOME_SALESFORCE__*, "
+                "NATURHOME_HUBSPOT__*)"
+            )
+        try:
+            submission = submission_from_payload(ctx.event.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentDataError(
+                f"the event does not hold a HubSpot submission ({exc!r})", code="INTAKE_PAYLOAD"
+            ) from exc
+        try:
+            mapped = apply_mapping(
+                self.setup.mapping, mapping_source(submission), external_id_field="conversion_id"
+            )
+            email = str(mapped.records.get("Contact", {}).get("Email") or submission.email or "")
+            if not email:
+                raise PermanentDataError("the request has no e-mail address", code="INTAKE_EMAIL")
+            lock = self._locks[zlib.crc32(email.lower().encode()) % LOCK_STRIPES]
+            with lock:
+                return self._file(ctx, submission, mapped, email)
+        except SyncError as error:
+            error.external_id = error.external_id or submission.conversion_id
+            raise
+
+    def _file(
+        self, ctx: FlowContext, submission: Submission, mapped: MappedRecords, email: str
+    ) -> FlowResult:
+        client = ctx.runtime.services.salesforce
+        calls_before = client.api_calls
+        links = file_links(submission)
+        answer = client.composite(
+            read_requests(
+                self.setup,
+                conversion_id=submission.conversion_id,
+                email=email,
+                contact_id=submission.contact_id,
+                file_keys=[link.key for link in links],
+                usernames=self.owners.missing(self.setup.config.usernames),
+            ),
+            all_or_none=False,
+        )
+        answer.raise_for_errors()
+        state = state_from(answer, email=email, contact_id=submission.contact_id)
+        state = replace(state, owners=self.owners.add(state.owners))
+        files = self._fetch(ctx, links, state.attached_keys)
+        plan = plan_intake(self.setup, submission, mapped, state, files)
+        if ctx.dry_run:
+            return FlowResult(
+                counters={**plan.counters, "salesforce_api_calls": client.api_calls - calls_before},
+                summary="would write: " + ("; ".join(plan.lines()) or "nothing"),
+            )
+        opportunity_id, counters = self._write(client, plan)
+        counters.update(plan.counters)
+        counters["salesforce_api_calls"] = client.api_calls - calls_before
+        return FlowResult(
+            counters=counters,
+            summary=_summary(submission, plan, opportunity_id, counters),
+            follow_ups=[
+                NewEvent(
+                    source="internal",
+                    kind="write_back",
+                    flow=WRITE_BACK_FLOW,
+                    dedupe_key=f"write_back:{submission.conversion_id}",
+                    payload={
+                        "conversion_id": submission.conversion_id,
+                        "contact_id": submission.contact_id,
+                        "email": email,
+                        "opportunity_id": opportunity_id,
+                        "opportunity_url": client.record_url("Opportunity", opportunity_id),
+                    },
+                    correlation_id=ctx.event.correlation_id,
+                )
+            ],
+        )
+
+    def _fetch(
+        self, ctx: FlowContext, links: list[FileLink], attached: frozenset[str]
+    ) -> list[FileOutcome]:
+        outcomes: list[FileOutcome] = []
+        limit = self.setup.config.max_file_bytes
+        for link in links:
+            if link.key in attached:
+                outcomes.append(FileOutcome(link, "attached"))
+            elif ctx.dry_run:
+                outcomes.append(FileOutcome(link, "not_fetched"))
+            else:
+                try:
+                    content = ctx.runtime.services.hubspot.download_file(link.url, limit)
+                except SyncError as error:
+                    ctx.log.warning(
+                        "file not attached", file=link.name, code=error.code, error=str(error)
+                    )
+                    warning = download_warning(link, error, limit)
+                    outcomes.append(FileOutcome(link, "failed", warning=warning))
+                else:
+                    outcomes.append(FileOutcome(link, "downloaded", file=content))
+        return outcomes
+
+    def _write(self, client: SalesforceClient, plan: IntakePlan) -> tuple[str, dict[str, int]]:
+        counters: dict[str, int] = {}
+        opportunity_id = plan.opportunity_id
+        if plan.nodes:
+            result = client.graph({GRAPH: plan.nodes})
+            result.raise_for_errors()
+            if GRAPH not in result.graphs or not result.successful(GRAPH):
+                raise TransientError("Salesforce did not confirm the intake graph", code="GRAPH")
+            answers = result[GRAPH]
+            for ref, plural in NODE_OBJECTS.items():
+                if ref in answers.responses:
+                    outcome = "created" if answers[ref].created else "updated"
+                    counters[f"{plural}_{outcome}"] = 1
+            counters["tasks_written"] = int(TASK in answers.responses)
+            opportunity_id = opportunity_id or answers[OPPORTUNITY].id
+        if opportunity_id is None:
+            raise TransientError("Salesforce gave no opportunity id", code="GRAPH")
+        refused: list[str] = []
+        for link, content in plan.separate_files:
+            try:
+                client.create(
+                    "ContentVersion",
+                    file_version(opportunity_id, content.name, content.content, key=link.key),
+                )
+            except (PermanentDataError, PermanentConfigError) as error:
+                refused.append(
+                    f"{file_warning_prefix(link.name)} : refusé par Salesforce ({error.code})"
+                )
+        if refused:
+            text = merge_warnings(plan.warnings_text, refused, [])
+            client.update("Opportunity", opportunity_id, {WARNINGS_FIELD: text})
+            counters["files_refused"] = len(refused)
+        return opportunity_id, counters
+
+
+def _summary(
+    submission: Submission, plan: IntakePlan, opportunity_id: str, counters: Mapping[str, int]
+) -> str:
+    scored = (
+        f" ({plan.priority}, score {number_text(plan.score)})" if plan.score is not None else ""
+    )
+    return (
+        f"submission {submission.conversion_id}: {'new' if plan.new_client else 'known'} client, "
+        f"opportunity {opportunity_id}{scored}, {counters['files_attached']} file(s) attached, "
+        f"{counters['files_skipped']} already there, {counters['files_failed']} failed, "
+        f"{counters['warnings']} warning(s), {len(plan.nodes)} record write(s)"
+    )
+
+
+def register(registry: FlowRegistry, settings: Settings) -> None:
+    """Load and check the mapping, scoring rules and ``config/lead_intake.yaml`` now: a
+    problem stops start-up. The flow is registered even without Salesforce or HubSpot
+    settings (its events then fail with a configuration error, visible and replayable)."""
+    default_max = (
+        settings.hubspot.max_file_bytes
+        if settings.hubspot is not None
+        else int(HubSpotSettings.model_fields["max_file_bytes"].default)
+    )
+    setup = load_setup(
+        config_dir=settings.config_dir,
+        mappings_dir=settings.mappings_dir,
+        salesforce_dir=settings.salesforce_dir,
+        default_max_file_bytes=default_max,
+    )
+    registry.add(
+        Flow(
+            name=NAME,
+            handler=LeadIntake(setup),
+            description="file a HubSpot quote request as a scored Salesforce opportunity",
+        )
+    )

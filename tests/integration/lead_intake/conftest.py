@@ -1,0 +1,342 @@
+"""End-to-end harness of the lead intake: the sandbox emulators plus a running service.
+
+One :class:`~sandbox.environment.SandboxEnvironment` per module (Salesforce and HubSpot
+emulators, demo users seeded) and one in-process :class:`~naturhome_sync.service.Service`
+built from its ``sandbox.env``: the real webhook route, the real workers, the real
+simple-salesforce and hubspot-api-client clients, all over loopback HTTP. Each test starts
+from empty emulators (users kept) and a drained inbox.
+
+The service runs with a copy of the shipped configuration in which ``lead_intake.yaml``
+caps files at 64 KiB and adds two owner rules (German sites to Sophie Weber, French sites to
+a user the org does not have), and with short retry delays.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote as url_quote
+
+import pytest
+import requests
+import sqlalchemy as sa
+from simple_salesforce import Salesforce
+
+from connectors.salesforce_transport import emulator_session
+from naturhome_sync.logs import configure_logging
+from naturhome_sync.paths import shipped_dir
+from naturhome_sync.runtime import Runtime
+from naturhome_sync.service import Service
+from naturhome_sync.settings import load_settings
+from naturhome_sync.store.inbox import Event
+from sandbox.environment import SandboxEnvironment
+from sandbox.hubspot import DeliveryResult, send_webhook, workflow_body
+
+MAX_FILE_BYTES = 64 * 1024
+OWNER_RULES = """
+owner_rules:
+  - name: Allemagne
+    site_countries: [DE]
+    owner: sophie.weber@naturhome.example
+  - name: France
+    site_countries: [FR]
+    owner: nobody.here@naturhome.example
+"""
+HUBSPOT_DEFAULTS = {"search_delay_s": 0.0, "file_url_ttl_s": 60.0, "rate_limits": False}
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+#: What ``quote_request`` scores with the shipped rules: budget 450 000 € (+22), new build
+#: (+20), site in the province of Luxembourg (+20), start in 6-7 months (+15), 180 m² (+6),
+#: every detail given (+10).
+EXPECTED_SCORE = 93
+SALES_REP = "thomas.renard@naturhome.example"
+
+
+def start_in_months(months: int) -> str:
+    today = date.today()
+    index = today.month - 1 + months
+    return f"{today.year + index // 12}-{index % 12 + 1:02d}"
+
+
+def quote_request(email: str, **overrides: str) -> dict[str, str]:
+    """The quote form as a careful client fills it in (site near Gouvy)."""
+    values = {
+        "email": email,
+        "firstname": "claire",
+        "lastname": "DUPONT",
+        "phone": "061 21 00 00",
+        "address": "Rue du Moulin 3",
+        "zip": "6670",
+        "city": "Gouvy",
+        "country": "Belgique",
+        "preferred_language": "fr",
+        "site_street": "Rue du Moulin 5",
+        "site_postal_code": "6670",
+        "site_city": "gouvy",
+        "site_country": "BE",
+        "project_type": "Nouvelle construction",
+        "budget": "450 000 €",
+        "living_area_m2": "180",
+        "desired_start": start_in_months(7),
+        "message": "Maison ossature bois sur un terrain de 9 ares.",
+    }
+    values.update(overrides)
+    return values
+
+
+def intake_config_dir(root: Path) -> Path:
+    """The shipped config folder with the test's lead_intake.yaml."""
+    folder = root / "config"
+    folder.mkdir()
+    for path in shipped_dir("config").glob("*.yaml"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    text = (folder / "lead_intake.yaml").read_text(encoding="utf-8")
+    text = text.replace("owner_rules: []", OWNER_RULES.strip())
+    text = text.replace("  # max_bytes: 26214400", f"  max_bytes: {MAX_FILE_BYTES}")
+    (folder / "lead_intake.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def file_entry(name: str, content: bytes) -> dict[str, str]:
+    return {"name": name, "content_base64": base64.b64encode(content).decode()}
+
+
+class Harness:
+    """The running sandbox and service, and what a test needs to drive and inspect them."""
+
+    def __init__(self, env: SandboxEnvironment, runtime: Runtime, service: Service) -> None:
+        assert env.salesforce is not None and env.hubspot is not None
+        self.env = env
+        self.runtime = runtime
+        self.service = service
+        self.sf_url = env.salesforce.base_url
+        self.hs_url = env.hubspot.base_url
+        self.hubspot_config = env.hubspot.config
+        self.form_guid = env.hubspot.config.form_guids[0]
+        creds = env.credentials
+        self.sf = Salesforce(
+            username=creds.username,
+            password=creds.password,
+            security_token=creds.security_token,
+            session=emulator_session(self.sf_url),
+            version="59.0",
+        )
+
+    # -- driving -------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        requests.post(f"{self.sf_url}/__sandbox/reset", timeout=10).raise_for_status()
+        requests.post(f"{self.hs_url}/__sandbox/reset", timeout=10).raise_for_status()
+        self.hubspot_settings(**HUBSPOT_DEFAULTS)
+
+    def submit(
+        self,
+        values: dict[str, str],
+        *,
+        files: list[dict[str, str]] | None = None,
+        deliver: str = "webhook",
+    ) -> dict[str, Any]:
+        """Submit the quote form in the HubSpot emulator (and, by default, deliver it)."""
+        body: dict[str, Any] = {
+            "form_guid": self.form_guid,
+            "values": [{"name": k, "value": v} for k, v in values.items()],
+            "files": files or [],
+            "deliver": deliver,
+        }
+        response = requests.post(f"{self.hs_url}/__sandbox/submissions", json=body, timeout=30)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        if deliver == "webhook":
+            assert answer["delivery"]["status"] == 200, answer["delivery"]
+        return answer
+
+    def deliver_many(self, conversion_id: str, contact_id: str, times: int) -> list[DeliveryResult]:
+        """Send the signed workflow webhook of a stored submission ``times`` times at once."""
+        submission = self.stored_submission(conversion_id)
+        values = {v["name"]: v["value"] for v in submission["values"]}
+        body = workflow_body(
+            contact_id=contact_id,
+            email=values["email"],
+            conversion_id=conversion_id,
+            form_guid=self.form_guid,
+            submitted_at=int(submission["submittedAt"]),
+            values=values,
+        )
+        url = f"{self.service.url}/webhooks/hubspot"
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            return list(
+                pool.map(
+                    lambda _: send_webhook(
+                        url, body, client_secret=self.hubspot_config.client_secret, timeout_s=10
+                    ),
+                    range(times),
+                )
+            )
+
+    def stored_submission(self, conversion_id: str) -> dict[str, Any]:
+        response = requests.get(
+            f"{self.hs_url}/form-integrations/v1/submissions/forms/{self.form_guid}",
+            params={"limit": 50},
+            headers={"Authorization": f"Bearer {self.hubspot_config.access_token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        found: dict[str, Any] = next(
+            r for r in response.json()["results"] if r["conversionId"] == conversion_id
+        )
+        return found
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Until no event is pending or running (retries included)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            depth = self.runtime.inbox.depth_by_status()
+            if depth["pending"] == 0 and depth["running"] == 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the inbox did not drain: {self.runtime.inbox.depth_by_status()}")
+
+    def salesforce_fault(self, **fault: Any) -> None:
+        response = requests.post(f"{self.sf_url}/__sandbox/faults", json=fault, timeout=5)
+        assert response.status_code in (200, 201), response.text
+
+    def hubspot_fault(self, **fault: Any) -> None:
+        response = requests.post(f"{self.hs_url}/__sandbox/faults", json=fault, timeout=5)
+        assert response.status_code == 201, response.text
+
+    def hubspot_settings(self, **settings: Any) -> None:
+        response = requests.post(f"{self.hs_url}/__sandbox/config", json=settings, timeout=5)
+        assert response.status_code == 200, response.text
+
+    # -- inspecting ----------------------------------------------------------------------------
+
+    def salesforce_api_calls(self) -> int:
+        """Data calls the org has answered since the last reset (logins are not counted);
+        the test's own queries count too, so take differences around what is measured."""
+        stats = requests.get(f"{self.sf_url}/__sandbox/stats", timeout=5).json()
+        used: int = stats["api_usage"]["used"]
+        return used
+
+    def salesforce_calls(self) -> dict[str, int]:
+        calls: dict[str, int] = requests.get(f"{self.sf_url}/__sandbox/stats", timeout=5).json()[
+            "calls"
+        ]
+        return calls
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self.sf.query_all(soql)["records"]
+        return records
+
+    def count(self, object_name: str, where: str = "") -> int:
+        clause = f" WHERE {where}" if where else ""
+        total: int = self.sf.query(f"SELECT COUNT() FROM {object_name}{clause}")["totalSize"]
+        return total
+
+    def hubspot_contact(self, contact_id: str, *properties: str) -> dict[str, Any]:
+        response = requests.get(
+            f"{self.hs_url}/crm/v3/objects/contacts/{contact_id}",
+            params={"properties": ",".join(properties)},
+            headers={"Authorization": f"Bearer {self.hubspot_config.access_token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        props: dict[str, Any] = response.json()["properties"]
+        return props
+
+    def intake_event(self, conversion_id: str) -> Event:
+        event = self.runtime.inbox.find("hubspot", f"submission:{conversion_id}")
+        assert event is not None, f"no intake event for {conversion_id}"
+        return event
+
+    def write_back_event(self, conversion_id: str) -> Event | None:
+        return self.runtime.inbox.find("internal", f"write_back:{conversion_id}")
+
+    def runs(self, event: Event) -> list[dict[str, Any]]:
+        return self.runtime.inbox.runs_of(event.id)
+
+
+def start_harness(root: Path, **overrides: Any) -> tuple[SandboxEnvironment, Runtime, Service]:
+    configure_logging("WARNING", "json")
+    env = SandboxEnvironment(root / "sandbox").start(seed=True)
+    settings = load_settings(
+        env.env_file,
+        config_dir=intake_config_dir(root),
+        retry={"base_seconds": 0.05, "max_seconds": 0.2, "jitter": 0.1},
+        hubspot={"retry_attempts": 1},
+        **overrides,
+    )
+    runtime = Runtime(settings)
+    runtime.upgrade()
+    service = Service(runtime, scheduler=False).start()
+    return env, runtime, service
+
+
+@pytest.fixture(scope="module")
+def harness_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    env, runtime, service = start_harness(tmp_path_factory.mktemp("intake"))
+    try:
+        yield Harness(env, runtime, service)
+    finally:
+        service.stop()
+        runtime.close()
+        env.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres_harness_instance(
+    tmp_path_factory: pytest.TempPathFactory, postgres_base_url: str
+) -> Iterator[Harness]:
+    """The same, on PostgreSQL with four workers in the service."""
+    schema = f"intake_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(postgres_base_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in postgres_base_url else "?"
+    url = f"{postgres_base_url}{separator}options={url_quote(f'-csearch_path={schema}')}"
+    env, runtime, service = start_harness(
+        tmp_path_factory.mktemp("intake-pg"), database={"url": url}, worker={"count": 4}
+    )
+    try:
+        yield Harness(env, runtime, service)
+    finally:
+        service.stop()
+        runtime.close()
+        env.stop()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_harness(postgres_harness_instance: Harness) -> Harness:
+    postgres_harness_instance.wait_idle()
+    postgres_harness_instance.reset()
+    return postgres_harness_instance
+
+
+@pytest.fixture
+def harness(harness_instance: Harness) -> Harness:
+    harness_instance.wait_idle()
+    harness_instance.reset()
+    return harness_instance
+
+
+@pytest.fixture
+def quote() -> Callable[..., dict[str, str]]:
+    """``quote(email, **overrides)``: the values of a quote form."""
+    return quote_request
+
+
+@pytest.fixture
+def pdf_file() -> Callable[..., dict[str, str]]:
+    """``pdf_file(name="plan.pdf", content=PDF)``: a file entry of a submission."""
+
+    def make(name: str = "plan.pdf", content: bytes = PDF) -> dict[str, str]:
+        return file_entry(name, content)
+
+    return make
