@@ -279,20 +279,22 @@ def _summary(
     )
 
 
+def default_max_file_bytes(settings: Settings) -> int:
+    """The file-size limit when config/lead_intake.yaml sets none: the HubSpot setting's."""
+    if settings.hubspot is not None:
+        return settings.hubspot.max_file_bytes
+    return int(HubSpotSettings.model_fields["max_file_bytes"].default)
+
+
 def register(registry: FlowRegistry, settings: Settings) -> None:
     """Load and check the mapping, scoring rules and ``config/lead_intake.yaml`` now: a
     problem stops start-up. The flow is registered even without Salesforce or HubSpot
     settings (its events then fail with a configuration error, visible and replayable)."""
-    default_max = (
-        settings.hubspot.max_file_bytes
-        if settings.hubspot is not None
-        else int(HubSpotSettings.model_fields["max_file_bytes"].default)
-    )
     setup = load_setup(
         config_dir=settings.config_dir,
         mappings_dir=settings.mappings_dir,
         salesforce_dir=settings.salesforce_dir,
-        default_max_file_bytes=default_max,
+        default_max_file_bytes=default_max_file_bytes(settings),
     )
     registry.add(
         Flow(

@@ -387,11 +387,13 @@ def doctor(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] 
 
 @mappings_app.command("check")
 def mappings_check(ctx: typer.Context) -> None:
-    """Validate every mapping file (and the scoring rules) against the Salesforce schema in
+    """Validate every mapping file (and the scoring and intake rules) against the schema in
     salesforce/: unknown fields, wrong types, picklist values not allowed. Exit 1 on any
     problem, each named by file and key."""
+    from jobs.lead_intake import default_max_file_bytes
+    from jobs.lead_intake_config import check_intake_config
     from jobs.scoring import check_scoring
-    from naturhome_sync.mapping import check_mappings
+    from naturhome_sync.mapping import check_mappings, load_mappings
     from naturhome_sync.sfschema import load_schema
 
     with handled_errors():
@@ -399,12 +401,22 @@ def mappings_check(ctx: typer.Context) -> None:
         schema = load_schema(settings.salesforce_dir)
         problems = check_mappings(settings.mappings_dir, schema)
         problems += check_scoring(settings.config_dir / "scoring.yaml", schema)
+        if not problems:
+            problems += check_intake_config(
+                settings.config_dir / "lead_intake.yaml",
+                schema,
+                load_mappings(settings.mappings_dir, schema),
+                default_max_file_bytes(settings),
+            )
     for problem in problems:
         err.print(f"[red]✗[/] {problem}", highlight=False)
     if problems:
         fail(f"{len(problems)} problem(s) in the mappings and scoring rules")
     files = sorted(p.name for p in settings.mappings_dir.glob("*.yaml"))
-    out.print(f"✓ {', '.join(files)} and scoring.yaml match the schema", highlight=False)
+    out.print(
+        f"✓ {', '.join(files)}, scoring.yaml and lead_intake.yaml match the schema",
+        highlight=False,
+    )
 
 
 @app.command()

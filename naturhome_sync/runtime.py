@@ -7,13 +7,14 @@ HTTP app. Connectors are built lazily by :class:`Services` the first time a flow
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from naturhome_sync.errors import ConfigurationError, PermanentConfigError
+from naturhome_sync.errors import ConfigurationError, PermanentConfigError, TransientError
 from naturhome_sync.flows import FlowContext, FlowRegistry, FlowResult, load_plugins
 from naturhome_sync.logs import get_logger
 from naturhome_sync.metrics import Metrics
@@ -221,8 +222,32 @@ class Runtime:
         )
         worker = Worker(self, default_worker_name())
         outcome = worker.run_once(event_id=result.event_id)
-        assert outcome is not None, "a just-enqueued event must be claimable"
-        return outcome
+        if outcome is not None:
+            return outcome
+        # Another worker (this process's or another machine's) took it first: wait for it.
+        return self.wait_for_outcome(result.event_id)
+
+    def wait_for_outcome(self, event_id: int, timeout: float = 600.0) -> Outcome:
+        """The outcome of an event someone else is processing, once its attempt ends."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            event = self.inbox.get(event_id)
+            runs = self.inbox.runs_of(event_id)
+            if event is not None and event.status != "running" and runs:
+                last = runs[-1]
+                status = {"succeeded": "done", "retrying": "retry", "dead": "dead"}
+                return Outcome(
+                    event_id=event_id,
+                    flow=event.flow,
+                    status=status.get(last["status"], "lost"),  # type: ignore[arg-type]
+                    attempts=event.attempts,
+                    counters=dict(last["counters"] or {}),
+                    summary=last["summary"],
+                    error=last["error"],
+                    category=event.error_category,
+                )
+            time.sleep(0.05)
+        raise TransientError(f"event {event_id} is still running after {timeout:.0f}s")
 
     def dry_run(self, name: str, *, payload: dict[str, Any] | None = None) -> FlowResult:
         """Run a flow's handler with ``dry_run`` set: nothing is stored, nothing is written."""
