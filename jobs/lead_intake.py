@@ -36,10 +36,9 @@ What remains (documented, not solved):
   account keeps only its opportunity. Within one process the intake of one e-mail address is
   serialised (striped locks), so this needs two processes and the same second. A sales rep
   merges the two accounts (standard Salesforce merge).
-- The connector retries a graph in-process on a timeout or a dropped connection. Should
-  Salesforce have committed a graph whose answer was lost, the repeat would create the new
-  client's Account (it has no external id) and the files again. The read-then-write attempts
-  of the event queue do not have this window; only the connector's in-call retry does.
+- The connector does not repeat a POST (such as this graph) after a timeout or a dropped
+  connection, since Salesforce may have committed it; the event queue retries instead, and
+  its next attempt reads before it writes, so a graph that did commit is not written twice.
 """
 
 from __future__ import annotations

@@ -159,9 +159,160 @@ def chapter_salesforce(stage: Stage) -> None:
     stage.say(f"Salesforce API usage so far: {stage.api_usage()}.")
 
 
+def _plan_pdf() -> bytes:
+    """A one-page PDF "ground-floor plan", as a client would upload."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(72, 780, "Maison Dupont - plan du rez-de-chaussee")
+    page.rect(72, 400, 400, 300)
+    page.line(272, 400, 272, 700)
+    page.setFont("Helvetica", 11)
+    page.drawString(110, 560, "Sejour 42 m2")
+    page.drawString(310, 560, "Cuisine 18 m2")
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def chapter_intake(stage: Stage) -> None:
+    """A quote request on the website becomes a scored dossier in an estimator's queue."""
+    import base64
+
+    hubspot = stage.environment.hubspot
+    today = utcnow().date()
+    start = f"{today.year + (today.month + 6) // 12}-{(today.month + 6) % 12 + 1:02d}"
+    values = {
+        "email": "claire.dupont@example.be",
+        "firstname": "claire",
+        "lastname": "DUPONT",
+        "phone": "061 21 00 00",
+        "address": "Rue du Moulin 3",
+        "zip": "6670",
+        "city": "Gouvy",
+        "country": "Belgique",
+        "preferred_language": "fr",
+        "site_street": "Rue du Moulin 5",
+        "site_postal_code": "6670",
+        "site_city": "gouvy",
+        "site_country": "BE",
+        "project_type": "Nouvelle construction",
+        "budget": "450 000 €",
+        "living_area_m2": "180",
+        "desired_start": start,
+        "message": "Maison ossature bois sur un terrain de 9 ares.",
+    }
+    pdf = _plan_pdf()
+    stage.say(
+        "Claire Dupont fills in the quote form on naturhome.be and uploads her plan "
+        f"({len(pdf)} bytes of PDF); HubSpot sends the signed webhook."
+    )
+    calls_before = stage.api_calls()
+    answer = requests.post(
+        f"{hubspot.base_url}/__sandbox/submissions",
+        json={
+            "form_guid": hubspot.config.form_guids[0],
+            "values": [{"name": k, "value": v} for k, v in values.items()],
+            "files": [{"name": "plan-rez.pdf", "content_base64": base64.b64encode(pdf).decode()}],
+            "deliver": "webhook",
+        },
+        timeout=30,
+    ).json()
+    stage.say(
+        f"  webhook answered {answer['delivery']['status']}: stored before "
+        "acknowledged (the service does the work afterwards)"
+    )
+    event = stage.runtime.inbox.find("hubspot", f"submission:{answer['conversion_id']}")
+    if event is None:
+        raise DemoFailure("the webhook did not store the submission")
+    if stage.wait_for(event.id) != "done":
+        failed = stage.runtime.inbox.get(event.id)
+        raise DemoFailure(f"the intake failed: {failed.last_error if failed else '?'}")
+    intake_calls = stage.api_calls() - calls_before
+    client = stage.runtime.services.salesforce
+    (opp,) = client.query(
+        "SELECT Id, Name, StageName, LeadSource, Score__c, Priority__c, Score_Breakdown__c, "
+        "Owner.Name, Account.Name, Budget__c, Site_City__c, Site_Country__c FROM Opportunity "
+        f"WHERE HubSpot_Submission_Id__c = '{answer['conversion_id']}'"
+    )
+    budget = f"{int(opp['Budget__c']):,}".replace(",", " ")
+    stage.say(
+        f"Salesforce now holds the dossier [bold]{opp['Name']}[/] for "
+        f"{opp['Account']['Name']} (owner {opp['Owner']['Name']}), stage "
+        f"{opp['StageName']}, source {opp['LeadSource']}, budget {budget} €, "
+        f"site {opp['Site_City__c']} ({opp['Site_Country__c']})."
+    )
+    stage.say(f"  score {int(opp['Score__c'])} -> priority {opp['Priority__c']}:")
+    for line in str(opp["Score_Breakdown__c"] or "").splitlines():
+        stage.say(f"    {line}")
+    files = client.query(
+        "SELECT ContentDocument.Title, ContentDocument.ContentSize FROM ContentDocumentLink "
+        f"WHERE LinkedEntityId = '{opp['Id']}'"
+    )
+    for link in files:
+        stage.say(
+            f"  file: {link['ContentDocument']['Title']} "
+            f"({link['ContentDocument']['ContentSize']} bytes)"
+        )
+    tasks = client.query(f"SELECT Subject FROM Task WHERE WhatId = '{opp['Id']}'")
+    for task in tasks:
+        stage.say(f"  activity: {task['Subject']}")
+    stage.say(
+        f"  Salesforce API calls for this intake: {intake_calls} (target: 2 for a new "
+        "client with one file)"
+    )
+    contact_id = answer["contact_id"]
+    deadline = time.monotonic() + 20
+    written_back = None
+    while time.monotonic() < deadline and not written_back:
+        written_back = (
+            requests.get(
+                f"{hubspot.base_url}/crm/v3/objects/contacts/{contact_id}",
+                params={"properties": "salesforce_opportunity_id"},
+                headers={"Authorization": f"Bearer {hubspot.config.access_token}"},
+                timeout=5,
+            )
+            .json()["properties"]
+            .get("salesforce_opportunity_id")
+        )
+        time.sleep(0.1)
+    if written_back != opp["Id"]:
+        raise DemoFailure("the HubSpot contact did not get the opportunity id back")
+    stage.say(f"HubSpot contact {contact_id} now links to opportunity {written_back}.")
+
+    stage.say("The estimator assignment runs on schedule (every 2 s in the sandbox)...")
+    deadline = time.monotonic() + 30
+    assigned: dict[str, Any] = {}
+    while time.monotonic() < deadline and not assigned.get("Estimator__c"):
+        assigned = (
+            client.get("Opportunity", opp["Id"], ["Estimator__c", "StageName", "Assigned_At__c"])
+            or {}
+        )
+        time.sleep(0.2)
+    if not assigned.get("Estimator__c"):
+        raise DemoFailure("nobody was assigned the dossier")
+    (estimator,) = client.query(f"SELECT Name FROM User WHERE Id = '{assigned['Estimator__c']}'")
+    (todo,) = client.query(
+        f"SELECT Subject, ActivityDate FROM Task WHERE WhatId = '{opp['Id']}' "
+        f"AND OwnerId = '{assigned['Estimator__c']}'"
+    )
+    stage.say(
+        f"  assigned to [bold]{estimator['Name']}[/] "
+        "(covers BE; fewest open dossiers, most room left), "
+        f"stage {assigned['StageName']}; his task: {todo['Subject']} "
+        f"(due {todo['ActivityDate']})"
+    )
+
+
 CHAPTERS: list[tuple[str, Callable[[Stage], None]]] = [
     ("1. The runtime", chapter_runtime),
     ("2. The Salesforce org (emulated)", chapter_salesforce),
+    ("3. A quote request becomes a dossier", chapter_intake),
 ]
 
 
