@@ -27,22 +27,22 @@ from naturhome_sync.flows import Flow, FlowRegistry, FlowResult
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.settings import load_settings
 from naturhome_sync.store.inbox import NewEvent, utcnow
-from naturhome_sync.store.tables import BigId, JsonType, UTCDateTime
+from naturhome_sync.store.tables import inbox_events
 
+#: The inbox's columns, without its constraints and indexes: a plain table of the same shape.
 BASELINE = sa.Table(
     "bench_baseline_events",
     sa.MetaData(),
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(64), nullable=False),
-    sa.Column("kind", sa.String(64), nullable=False),
-    sa.Column("flow", sa.String(64), nullable=False),
-    sa.Column("dedupe_key", sa.String(255), nullable=False),
-    sa.Column("payload", JsonType, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("received_at", UTCDateTime, nullable=False),
-    sa.Column("available_at", UTCDateTime, nullable=False),
-    sa.Column("correlation_id", sa.String(64), nullable=False),
+    *(
+        sa.Column(
+            column.name,
+            column.type,
+            primary_key=column.primary_key,
+            nullable=column.nullable,
+            server_default=column.server_default,
+        )
+        for column in inbox_events.columns
+    ),
 )
 
 PAYLOAD = {"conversion_id": "c0ffee", "values": [{"name": "email", "value": "a@b.be"}] * 8}

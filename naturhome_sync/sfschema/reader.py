@@ -78,16 +78,7 @@ def _picklist_values(doc: mx.Element, multi: bool) -> tuple[tuple[PicklistValue,
         raise doc.error("valueSetDefinition", "a picklist needs its values")
     values: list[PicklistValue] = []
     for raw in mx.children(definition.element, "value"):
-        entry = mx.Element(doc.path, raw)
-        name = entry.required_text("fullName")
-        values.append(
-            PicklistValue(
-                value=name,
-                label=entry.text("label") or name,
-                default=entry.boolean("default"),
-                active=entry.boolean("isActive", default=True),
-            )
-        )
+        values.append(_picklist_value(mx.Element(doc.path, raw)))
     if not values:
         raise doc.error("valueSetDefinition", "a picklist needs at least one value")
     if not multi and sum(v.default for v in values) > 1:
@@ -265,13 +256,9 @@ def _read_value_set(path: Path) -> tuple[PicklistValue, ...]:
     values: list[PicklistValue] = []
     for raw in mx.children(doc.element, "standardValue"):
         entry = mx.Element(path, raw)
-        name = entry.required_text("fullName")
         values.append(
-            PicklistValue(
-                value=name,
-                label=entry.text("label") or name,
-                default=entry.boolean("default"),
-                active=entry.boolean("isActive", default=True),
+            _picklist_value(
+                entry,
                 closed=entry.boolean("closed"),
                 won=entry.boolean("won"),
                 probability=entry.integer("probability"),
@@ -280,6 +267,18 @@ def _read_value_set(path: Path) -> tuple[PicklistValue, ...]:
     if not values:
         raise doc.error("standardValue", "a standard value set needs at least one value")
     return tuple(values)
+
+
+def _picklist_value(entry: mx.Element, **extra: Any) -> PicklistValue:
+    """One ``<value>`` of a field's value set or ``<standardValue>`` of a standard set."""
+    name = entry.required_text("fullName")
+    return PicklistValue(
+        value=name,
+        label=entry.text("label") or name,
+        default=entry.boolean("default"),
+        active=entry.boolean("isActive", default=True),
+        **extra,
+    )
 
 
 def _read_permission_set(path: Path) -> PermissionSetDef:

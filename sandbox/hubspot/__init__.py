@@ -5,8 +5,9 @@ hubspot-api-client at the returned URL (``host=`` and ``base_url=``). ``docs/hub
 lists the switches and the ``/__sandbox`` control endpoints.
 """
 
+from sandbox.asgi_server import ThreadedServer
 from sandbox.hubspot.config import QUOTE_FORM_FIELDS, QUOTE_FORM_GUID, HubSpotEmulatorConfig
-from sandbox.hubspot.server import HubSpotEmulator, ThreadedServer
+from sandbox.hubspot.server import HubSpotEmulator
 from sandbox.hubspot.webhooks import (
     DeliveryMode,
     DeliveryResult,

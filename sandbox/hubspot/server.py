@@ -1,63 +1,14 @@
-"""Runs the emulator (or any ASGI app) on a loopback port in a background thread."""
+"""The HubSpot emulator, served on a loopback port in a background thread."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from types import TracebackType
 
-import uvicorn
-from starlette.types import ASGIApp
-
+from sandbox.asgi_server import ThreadedServer
 from sandbox.hubspot.app import create_app
 from sandbox.hubspot.config import HubSpotEmulatorConfig
 from sandbox.hubspot.runtime import EmulatorRuntime
 from sandbox.hubspot.store import EmulatorStore
-
-STARTUP_TIMEOUT_S = 10.0
-
-
-class ThreadedServer:
-    """uvicorn on a socket we bind ourselves, so port 0 works and the port is known at once."""
-
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._app = app
-        self._host = host
-        self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> int:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self._app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"asgi-{port}", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"server on {self._host}:{port} did not start")
-            time.sleep(0.01)
-        self._server, self._thread = server, thread
-        return port
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=STARTUP_TIMEOUT_S)
-        self._server = self._thread = None
 
 
 class HubSpotEmulator:

@@ -7,13 +7,9 @@ a free port. Tests and the demo use it as a context manager.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from types import TracebackType
 
-import uvicorn
-
+from sandbox.asgi_server import ThreadedServer
 from sandbox.salesforce.app import create_app
 from sandbox.salesforce.config import EmulatorConfig
 from sandbox.salesforce.org import Org
@@ -25,60 +21,37 @@ class SalesforceEmulator:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.org: Org | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._server: ThreadedServer | None = None
         self.base_url = ""
 
     def start(self, timeout: float = 10.0) -> str:
         if self._server is not None:
             return self.base_url
         self.org = Org(self.config)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted sockets inherit it: without it, Nagle plus delayed ACKs add ~40 ms to
-        # every keep-alive request/response pair.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.config.host, self.config.port))
-        sock.listen(128)
-        self._socket = sock
-        port = sock.getsockname()[1]
-        server_config = uvicorn.Config(
+        server = ThreadedServer(
             create_app(self.org),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
+            self.config.host,
+            self.config.port,
             http="h11",
             loop="asyncio",
             timeout_keep_alive=30,
         )
-        self._server = uvicorn.Server(server_config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"sf-emulator-{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the Salesforce emulator did not start")
-            time.sleep(0.01)
+        try:
+            port = server.start(timeout)
+        except RuntimeError:
+            self.org.close()
+            self.org = None
+            raise RuntimeError("the Salesforce emulator did not start") from None
+        self._server = server
         self.base_url = f"http://{self.config.host}:{port}"
         return self.base_url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
+            self._server.stop()
         if self.org is not None:
             self.org.close()
-        self._server = self._thread = self._socket = None
+        self._server = None
         self.org = None
 
     def __enter__(self) -> SalesforceEmulator:
