@@ -27,25 +27,21 @@ attempt committed and writes only the rest: a request already filed costs the re
 file that failed before is fetched again on every replay, and its old warning line is
 replaced by the new outcome.
 
-What remains (documented, not solved):
+Concurrency: two *different* submissions of the same *new* person, filed at the same moment
+by two workers, would both read "no contact" and create an account each. The intake of one
+e-mail address therefore holds a deployment-wide lock (``runtime.key_locks``: a PostgreSQL
+advisory lock across processes and machines, a plain lock on SQLite's single worker
+process), so the second one reads what the first one wrote.
 
-- Two *different* submissions of the same *new* person processed at the same moment by two
-  worker processes (PostgreSQL deployment) both read "no contact". When HubSpot named the
-  contact, the contact is upserted by its HubSpot id, so there is one contact, but each
-  submission creates its own account: the contact ends on the second one and the first
-  account keeps only its opportunity. Within one process the intake of one e-mail address is
-  serialised (striped locks), so this needs two processes and the same second. A sales rep
-  merges the two accounts (standard Salesforce merge).
-- The connector does not repeat a POST (such as this graph) after a timeout or a dropped
-  connection, since Salesforce may have committed it; the event queue retries instead, and
-  its next attempt reads before it writes, so a graph that did commit is not written twice.
+Lost answers: the connector does not repeat a POST (such as this graph) after a timeout or a
+dropped connection, since Salesforce may have committed it; the event queue retries instead,
+and its next attempt reads before it writes, so a graph that did commit is not written twice.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
@@ -87,7 +83,6 @@ NAME = "lead_intake"
 WRITE_BACK_FLOW = "hubspot_write_back"
 GRAPH = "intake"
 OWNER_CACHE_SECONDS = 3600.0
-LOCK_STRIPES = 64
 
 
 class OwnerCache:
@@ -127,7 +122,6 @@ class LeadIntake:
     def __init__(self, setup: IntakeSetup) -> None:
         self.setup = setup
         self.owners = OwnerCache()
-        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     def __call__(self, ctx: FlowContext) -> FlowResult:
         if ctx.settings.salesforce is None or ctx.settings.hubspot is None:
@@ -148,8 +142,7 @@ class LeadIntake:
             email = str(mapped.records.get("Contact", {}).get("Email") or submission.email or "")
             if not email:
                 raise PermanentDataError("the request has no e-mail address", code="INTAKE_EMAIL")
-            lock = self._locks[zlib.crc32(email.lower().encode()) % LOCK_STRIPES]
-            with lock:
+            with ctx.runtime.key_locks.hold(f"lead_intake:{email.lower()}"):
                 return self._file(ctx, submission, mapped, email)
         except SyncError as error:
             error.external_id = error.external_id or submission.conversion_id

@@ -24,6 +24,7 @@ from naturhome_sync.store import upgrade as upgrade_schema
 from naturhome_sync.store.cursors import Cursors
 from naturhome_sync.store.db import is_sqlite
 from naturhome_sync.store.inbox import EnqueueResult, Event, utcnow
+from naturhome_sync.store.locks import KeyLocks
 from naturhome_sync.store.runs import JobRuns
 from naturhome_sync.worker import Outcome, Worker, default_worker_name
 
@@ -142,6 +143,7 @@ class Runtime:
         self.inbox = Inbox(self.engine, max_attempts=settings.worker.max_attempts)
         self.cursors = Cursors(self.engine)
         self.job_runs = JobRuns(self.engine)
+        self.key_locks = KeyLocks(self.engine)
         self.metrics = Metrics(self.inbox)
         self.services = Services(self)
         self.services.register("salesforce", _salesforce)
