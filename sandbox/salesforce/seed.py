@@ -80,7 +80,11 @@ def _one(org: Org, record: Any, refs: dict[str, str], ctx: WriteContext) -> dict
         if key is None:
             raise SfError("MISSING_ARGUMENT", f"{field.name} not specified", fields=[field.name])
         value = body.pop(key)
-        record_id, created = org.engine.upsert(obj, field, value, body, ctx)
+        if obj.name == "User" and not org.engine.find_external(obj, field, value):
+            # A new user gets the defaults of the user-creation form, as without upsertOn.
+            record_id = create_user(org.engine, {**body, field.name: value}, ctx)
+        else:
+            record_id, created = org.engine.upsert(obj, field, value, body, ctx)
     elif obj.name == "User":
         record_id = create_user(org.engine, body, ctx)
     else:

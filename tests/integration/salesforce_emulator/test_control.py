@@ -304,3 +304,23 @@ def test_concurrent_writes_get_unique_ids_and_all_land(harness: Any) -> None:
     all_ids = [i for ids in results for i in ids]
     assert len(set(all_ids)) == 120
     assert clients[0].query("SELECT COUNT() FROM Account")["totalSize"] == 120
+
+
+def test_load_upserts_users_on_username_with_creation_defaults(harness: Any) -> None:
+    user = {
+        "attributes": {"type": "User", "ref": "estimator", "upsertOn": "Username"},
+        "Username": "marc.lejeune@naturhome.example",
+        "LastName": "Lejeune",
+        "Email": "marc.lejeune@naturhome.example",
+    }
+    first = harness.load(user)
+    again = harness.load({**user, "FirstName": "Marc"})
+    assert [r["created"] for r in first["records"]] == [True]
+    assert [r["created"] for r in again["records"]] == [False]
+    assert again["ids"]["estimator"] == first["ids"]["estimator"]
+    [row] = harness.client().query(
+        "SELECT FirstName, ProfileId, TimeZoneSidKey FROM User "
+        "WHERE Username = 'marc.lejeune@naturhome.example'"
+    )["records"]
+    assert row["FirstName"] == "Marc"
+    assert row["ProfileId"] and row["TimeZoneSidKey"]  # the creation form's defaults
