@@ -17,7 +17,7 @@ import requests
 
 from connectors.hubspot import HubSpotClient
 from connectors.hubspot_settings import HubSpotSettings
-from jobs.hubspot_intake import cursor_name
+from jobs.hubspot_catchup import cursor_name
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.service import Service
 from naturhome_sync.store import Event
