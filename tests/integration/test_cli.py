@@ -204,3 +204,27 @@ def test_sqlite_store_is_upgraded_by_serve_components(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout) == []
     assert (tmp_path / "fresh" / "naturhome.db").exists()
+
+
+def test_mappings_check_passes_on_the_shipped_files() -> None:
+    result = cli(None, "mappings", "check")
+    assert result.exit_code == 0, result.output
+    assert "hubspot_quote_request.yaml" in result.stdout
+
+
+def test_mappings_check_names_file_and_key_of_each_problem(tmp_path: Path) -> None:
+    from naturhome_sync.paths import shipped_dir
+
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    shipped = (shipped_dir("mappings") / "hubspot_quote_request.yaml").read_text()
+    assert "Budget__c:" in shipped
+    (mappings / "hubspot_quote_request.yaml").write_text(
+        shipped.replace("Budget__c:", "Budjet__c:", 1)
+    )
+    env = tmp_path / "check.env"
+    env.write_text(f"NATURHOME_MAPPINGS_DIR={mappings}\n")
+    result = cli(env, "mappings", "check")
+    assert result.exit_code == 1
+    assert "hubspot_quote_request.yaml" in result.stderr
+    assert "Budjet__c" in result.stderr
