@@ -54,25 +54,27 @@ def _registry() -> FlowRegistry:
     return registry
 
 
-def _baseline(runtime: Runtime, n: int) -> float:
+def _baseline(runtime: Runtime, n: int, *, prefix: str) -> float:
     BASELINE.metadata.create_all(runtime.engine)
+    statement = BASELINE.insert()  # built once, like the inbox's own statements
     with Timer() as timer:
         for i in range(n):
             now = utcnow()
             with runtime.engine.begin() as conn:
                 conn.execute(
-                    BASELINE.insert().values(
-                        source="bench",
-                        kind="k",
-                        flow="noop",
-                        dedupe_key=f"b{i}",
-                        payload=PAYLOAD,
-                        status="pending",
-                        attempts=0,
-                        received_at=now,
-                        available_at=now,
-                        correlation_id=uuid.uuid4().hex,
-                    )
+                    statement,
+                    {
+                        "source": "bench",
+                        "kind": "k",
+                        "flow": "noop",
+                        "dedupe_key": f"{prefix}{i}",
+                        "payload": PAYLOAD,
+                        "status": "pending",
+                        "attempts": 0,
+                        "received_at": now,
+                        "available_at": now,
+                        "correlation_id": uuid.uuid4().hex,
+                    },
                 )
     return n / timer.seconds
 
@@ -112,9 +114,12 @@ def _measure(case: str, url: str, n: int, threads: int) -> list[Row]:
     runtime = Runtime(settings, registry=_registry())
     try:
         runtime.upgrade()
-        baseline = _baseline(runtime, n)
+        # The baseline runs before and after the inbox figures and the better run counts,
+        # so a warming cache or a noisy neighbour does not flatter either side.
+        first = _baseline(runtime, n, prefix="b1-")
         enqueue = _enqueue(runtime, n)
         process = _process(runtime, n, threads)
+        baseline = max(first, _baseline(runtime, n, prefix="b2-"))
     finally:
         runtime.close()
     return [

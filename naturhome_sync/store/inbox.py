@@ -17,6 +17,7 @@ Semantics (DESIGN.md §4):
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +102,70 @@ class RunRecord:
 
 EnqueueListener = Callable[[EnqueueResult, NewEvent], None]
 
+# The hot statements are built once, with bound parameters: building and keying a fresh
+# statement per event cost more than the database work itself (see benchmarks/).
+_DUE = sa.or_(
+    sa.and_(inbox_events.c.status == "pending", inbox_events.c.available_at <= sa.bindparam("now")),
+    sa.and_(
+        inbox_events.c.status == "running", inbox_events.c.lease_expires_at < sa.bindparam("now")
+    ),
+)
+_CLAIM_ONE = (
+    sa.select(inbox_events.c.id, inbox_events.c.status, inbox_events.c.attempts)
+    .where(_DUE)
+    .order_by(inbox_events.c.available_at, inbox_events.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_CLAIM_ID = _CLAIM_ONE.where(inbox_events.c.id == sa.bindparam("event_id"))
+_TAKE = (
+    inbox_events.update()
+    .where(inbox_events.c.id == sa.bindparam("event_id"))
+    .values(
+        status="running",
+        attempts=inbox_events.c.attempts + 1,
+        lease_owner=sa.bindparam("owner"),
+        lease_expires_at=sa.bindparam("expires"),
+        started_at=sa.bindparam("now"),
+    )
+    .returning(*inbox_events.c)
+)
+
+
+_FIND = sa.select(inbox_events.c.id, inbox_events.c.correlation_id).where(
+    inbox_events.c.source == sa.bindparam("source"),
+    inbox_events.c.dedupe_key == sa.bindparam("dedupe_key"),
+)
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(inbox_events)
+        .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+        .returning(inbox_events.c.id)
+    )
+
+
+@functools.cache
+def _finish_statement(columns: tuple[str, ...]) -> sa.Update:
+    """The outcome update for one set of columns (done, retry and dead each have theirs)."""
+    return (
+        inbox_events.update()
+        .where(
+            inbox_events.c.id == sa.bindparam("event_id"),
+            inbox_events.c.status == "running",
+            inbox_events.c.lease_owner == sa.bindparam("owner"),
+        )
+        .values(
+            lease_owner=None,
+            lease_expires_at=None,
+            **{name: sa.bindparam(f"v_{name}") for name in columns},
+        )
+    )
+
 
 class Inbox:
     """Port over the ``inbox_events`` table; the same code runs on SQLite and PostgreSQL."""
@@ -148,21 +213,11 @@ class Inbox:
             "correlation_id": correlation_id,
             "replay_count": 0,
         }
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        statement = (
-            insert(inbox_events)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
-            .returning(inbox_events.c.id)
-        )
-        new_id = conn.execute(statement).scalar()
+        new_id = conn.execute(_insert_statement(conn.dialect.name), values).scalar()
         if new_id is not None:
             return EnqueueResult(int(new_id), True, correlation_id)
         existing = conn.execute(
-            sa.select(inbox_events.c.id, inbox_events.c.correlation_id).where(
-                inbox_events.c.source == event.source,
-                inbox_events.c.dedupe_key == event.dedupe_key,
-            )
+            _FIND, {"source": event.source, "dedupe_key": event.dedupe_key}
         ).one()
         return EnqueueResult(int(existing.id), False, existing.correlation_id)
 
@@ -175,27 +230,11 @@ class Inbox:
         already used its whole attempt budget it is buried instead of handed out, so a
         poison event that kills workers cannot kill them forever.
         """
+        query = _CLAIM_ONE if event_id is None else _CLAIM_ID
         while True:
             now = utcnow()
             with self.engine.begin() as conn:
-                due = sa.or_(
-                    sa.and_(inbox_events.c.status == "pending", inbox_events.c.available_at <= now),
-                    sa.and_(
-                        inbox_events.c.status == "running",
-                        inbox_events.c.lease_expires_at < now,
-                    ),
-                )
-                query = sa.select(
-                    inbox_events.c.id, inbox_events.c.status, inbox_events.c.attempts
-                ).where(due)
-                if event_id is not None:
-                    query = query.where(inbox_events.c.id == event_id)
-                query = (
-                    query.order_by(inbox_events.c.available_at, inbox_events.c.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                )
-                candidate = conn.execute(query).first()
+                candidate = conn.execute(query, {"now": now, "event_id": event_id}).first()
                 if candidate is None:
                     return None
                 if candidate.status == "running" and candidate.attempts >= self.max_attempts:
@@ -216,16 +255,13 @@ class Inbox:
                     )
                     continue
                 row = conn.execute(
-                    inbox_events.update()
-                    .where(inbox_events.c.id == candidate.id)
-                    .values(
-                        status="running",
-                        attempts=inbox_events.c.attempts + 1,
-                        lease_owner=owner,
-                        lease_expires_at=now + timedelta(seconds=lease_seconds),
-                        started_at=now,
-                    )
-                    .returning(*inbox_events.c)
+                    _TAKE,
+                    {
+                        "event_id": candidate.id,
+                        "owner": owner,
+                        "expires": now + timedelta(seconds=lease_seconds),
+                        "now": now,
+                    },
                 ).one()
                 return Event.from_row(row)
 
@@ -322,31 +358,27 @@ class Inbox:
         follow_ups = list(follow_ups)
         with self.engine.begin() as conn:
             updated = conn.execute(
-                inbox_events.update()
-                .where(
-                    inbox_events.c.id == event.id,
-                    inbox_events.c.status == "running",
-                    inbox_events.c.lease_owner == owner,
-                )
-                .values(lease_owner=None, lease_expires_at=None, **values)
+                _finish_statement(tuple(sorted(values))),
+                {"event_id": event.id, "owner": owner, **{f"v_{k}": v for k, v in values.items()}},
             )
             if updated.rowcount != 1:
                 # Our lease expired and someone else owns the event now: their word wins.
                 return False
             conn.execute(
-                job_runs.insert().values(
-                    event_id=event.id,
-                    flow=run.flow,
-                    trigger=run.trigger,
-                    attempt=run.attempt,
-                    worker=run.worker,
-                    started_at=run.started_at,
-                    finished_at=now,
-                    status=run.status,
-                    counters=run.counters,
-                    summary=run.summary,
-                    error=run.error,
-                )
+                job_runs.insert(),
+                {
+                    "event_id": event.id,
+                    "flow": run.flow,
+                    "trigger": run.trigger,
+                    "attempt": run.attempt,
+                    "worker": run.worker,
+                    "started_at": run.started_at,
+                    "finished_at": now,
+                    "status": run.status,
+                    "counters": run.counters,
+                    "summary": run.summary,
+                    "error": run.error,
+                },
             )
             results = [self._insert(conn, follow_up, now) for follow_up in follow_ups]
         for result, follow_up in zip(results, follow_ups, strict=True):
