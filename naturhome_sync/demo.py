@@ -184,29 +184,10 @@ def chapter_intake(stage: Stage) -> None:
     """A quote request on the website becomes a scored dossier in an estimator's queue."""
     import base64
 
+    from sandbox.demo_data import quote_request
+
     hubspot = stage.environment.hubspot
-    today = utcnow().date()
-    start = f"{today.year + (today.month + 6) // 12}-{(today.month + 6) % 12 + 1:02d}"
-    values = {
-        "email": "claire.dupont@example.be",
-        "firstname": "claire",
-        "lastname": "DUPONT",
-        "phone": "061 21 00 00",
-        "address": "Rue du Moulin 3",
-        "zip": "6670",
-        "city": "Gouvy",
-        "country": "Belgique",
-        "preferred_language": "fr",
-        "site_street": "Rue du Moulin 5",
-        "site_postal_code": "6670",
-        "site_city": "gouvy",
-        "site_country": "BE",
-        "project_type": "Nouvelle construction",
-        "budget": "450 000 €",
-        "living_area_m2": "180",
-        "desired_start": start,
-        "message": "Maison ossature bois sur un terrain de 9 ares.",
-    }
+    values = quote_request("claire.dupont@example.be", utcnow().date())
     pdf = _plan_pdf()
     stage.say(
         "Claire Dupont fills in the quote form on naturhome.be and uploads her plan "

@@ -11,6 +11,7 @@ which build their own data.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 DOMAIN = "naturhome.example"
@@ -262,3 +263,36 @@ def clients() -> list[dict[str, Any]]:
 def demo_records() -> list[dict[str, Any]]:
     """Everything, in load order (users before the records that point at them)."""
     return [*users(), *catalogue(), *clients()]
+
+
+def months_ahead(today: date, months: int) -> str:
+    """``YYYY-MM`` of the month ``months`` after ``today``'s (how the form asks a start)."""
+    index = today.month - 1 + months
+    return f"{today.year + index // 12}-{index % 12 + 1:02d}"
+
+
+def quote_request(email: str, today: date, **overrides: str) -> dict[str, str]:
+    """The HubSpot quote form as a careful client fills it in (a new build near Gouvy),
+    by form field name; the demo plays it and the intake tests start from it."""
+    values = {
+        "email": email,
+        "firstname": "claire",
+        "lastname": "DUPONT",
+        "phone": "061 21 00 00",
+        "address": "Rue du Moulin 3",
+        "zip": "6670",
+        "city": "Gouvy",
+        "country": "Belgique",
+        "preferred_language": "fr",
+        "site_street": "Rue du Moulin 5",
+        "site_postal_code": "6670",
+        "site_city": "gouvy",
+        "site_country": "BE",
+        "project_type": "Nouvelle construction",
+        "budget": "450 000 €",
+        "living_area_m2": "180",
+        "desired_start": months_ahead(today, 7),
+        "message": "Maison ossature bois sur un terrain de 9 ares.",
+    }
+    values.update(overrides)
+    return values

@@ -35,6 +35,8 @@ from naturhome_sync.runtime import Runtime
 from naturhome_sync.service import Service
 from naturhome_sync.settings import load_settings
 from naturhome_sync.store.inbox import Event
+from sandbox.demo_data import months_ahead
+from sandbox.demo_data import quote_request as demo_quote_request
 from sandbox.environment import SandboxEnvironment
 from sandbox.hubspot import DeliveryResult, send_webhook, workflow_body
 
@@ -58,35 +60,12 @@ SALES_REP = "thomas.renard@naturhome.example"
 
 
 def start_in_months(months: int) -> str:
-    today = date.today()
-    index = today.month - 1 + months
-    return f"{today.year + index // 12}-{index % 12 + 1:02d}"
+    return months_ahead(date.today(), months)
 
 
 def quote_request(email: str, **overrides: str) -> dict[str, str]:
     """The quote form as a careful client fills it in (site near Gouvy)."""
-    values = {
-        "email": email,
-        "firstname": "claire",
-        "lastname": "DUPONT",
-        "phone": "061 21 00 00",
-        "address": "Rue du Moulin 3",
-        "zip": "6670",
-        "city": "Gouvy",
-        "country": "Belgique",
-        "preferred_language": "fr",
-        "site_street": "Rue du Moulin 5",
-        "site_postal_code": "6670",
-        "site_city": "gouvy",
-        "site_country": "BE",
-        "project_type": "Nouvelle construction",
-        "budget": "450 000 €",
-        "living_area_m2": "180",
-        "desired_start": start_in_months(7),
-        "message": "Maison ossature bois sur un terrain de 9 ares.",
-    }
-    values.update(overrides)
-    return values
+    return demo_quote_request(email, date.today(), **overrides)
 
 
 def intake_config_dir(root: Path) -> Path:
