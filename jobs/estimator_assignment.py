@@ -197,21 +197,29 @@ def estimators_from(rows: Iterable[Mapping[str, Any]], loads: Counter[str]) -> l
 
 
 def run(ctx: FlowContext) -> FlowResult:
+    """Read, plan and write under one deployment-wide lock.
+
+    Two overlapping runs (a tick and ``naturhome-sync run estimator_assignment``, or two
+    ticks on two workers) would otherwise both plan from the same loads: a dossier could get
+    two estimators (two Tasks), and an estimator more dossiers than his capacity. A run that
+    waits for the lock reads what the other one wrote.
+    """
     client = ctx.runtime.services.salesforce
     client.check_budget(urgent=False)
-    answer = client.composite(reads(), all_or_none=False)
-    answer.raise_for_errors()
-    loads = Counter(str(r["Estimator__c"]) for r in answer["load"].records)
-    estimators = estimators_from(answer["estimators"].records, loads)
-    result = plan((dossier_from(r) for r in answer["dossiers"].records), estimators)
+    with ctx.runtime.key_locks.hold(NAME):
+        answer = client.composite(reads(), all_or_none=False)
+        answer.raise_for_errors()
+        loads = Counter(str(r["Estimator__c"]) for r in answer["load"].records)
+        estimators = estimators_from(answer["estimators"].records, loads)
+        result = plan((dossier_from(r) for r in answer["dossiers"].records), estimators)
+        if result.assignments and not ctx.dry_run:
+            written = client.composite(
+                writes(result.assignments, utcnow(), ctx.settings.timezone), all_or_none=True
+            )
+            written.raise_for_errors()
     counters = {"assigned": len(result.assignments), "waiting": len(result.waiting)}
     lines = [f"{a.dossier.name} -> {a.estimator.name}" for a in result.assignments]
     lines += [f"{d.name} waits: {why}" for d, why in result.waiting]
-    if result.assignments and not ctx.dry_run:
-        written = client.composite(
-            writes(result.assignments, utcnow(), ctx.settings.timezone), all_or_none=True
-        )
-        written.raise_for_errors()
     return FlowResult(
         counters=counters,
         summary=(

@@ -8,7 +8,10 @@ what Salesforce holds. API calls are counted by the emulator (logins are not API
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -432,3 +435,72 @@ def test_a_write_refused_once_is_retried_without_half_writes(
     assert calls == 3  # read, refused write, write
     assert set(assignments(salesforce).values()) == {ids["marc"]}
     assert len(tasks(salesforce)) == 2
+
+
+# -- overlapping runs ----------------------------------------------------------------------------
+
+
+def composite_calls(emulator: SalesforceEmulator) -> int:
+    calls = requests.get(f"{emulator.base_url}/__sandbox/stats", timeout=5).json()["calls"]
+    return int(calls.get("POST /services/data/vXX.X/composite", 0))
+
+
+def test_overlapping_runs_assign_each_dossier_once_within_capacity(
+    emulator: SalesforceEmulator, settings_factory: Any, database_url: str
+) -> None:
+    """A tick and a manual run (or two ticks on two workers) at the same time.
+
+    The first run's write is held 1.5 s by the org; meanwhile a new dossier arrives and the
+    second run starts. Without the lock the second run plans from the loads the first one
+    has not written yet: a dossier gets two estimators (two Tasks) and one estimator more
+    than his capacity. With it, the second run waits and reads what the first one wrote.
+    """
+    credentials = emulator.config.credentials
+    runtime = Runtime(
+        settings_factory(
+            database_url,
+            salesforce={
+                "auth": "soap",
+                "username": credentials.username,
+                "password": credentials.password,
+                "security_token": credentials.security_token,
+                "emulator_url": emulator.base_url,
+            },
+        )
+    )
+    runtime.upgrade()
+    salesforce = runtime.services.salesforce
+    ids = load(
+        emulator,
+        estimator("marc", "Marc Lejeune", "BE", 2),
+        estimator("julien", "Julien Collard", "BE", 2),
+        *(dossier(f"d{n}", score=100 - 10 * n) for n in (1, 2, 3)),
+    )
+    held_write = {"method": "POST", "path": "/composite$", "after": 1, "times": 1}
+    response = requests.post(
+        f"{emulator.base_url}/__sandbox/faults", json={**held_write, "latency_ms": 1500}, timeout=5
+    )
+    assert response.status_code in (200, 201), response.text
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first = pool.submit(runtime.run_flow, "estimator_assignment")
+            deadline = time.monotonic() + 10
+            while composite_calls(emulator) < 2:  # its read answered, its write in flight
+                assert time.monotonic() < deadline, "the first run never wrote"
+                time.sleep(0.01)
+            ids.update(load(emulator, dossier("d0", score=99)))
+            second = pool.submit(runtime.run_flow, "estimator_assignment")
+            outcomes = [first.result(timeout=30), second.result(timeout=30)]
+
+        assert [o.status for o in outcomes] == ["done", "done"], [o.error for o in outcomes]
+        assert sum(o.counters["assigned"] for o in outcomes) == 4
+        task_rows = tasks(salesforce)
+        per_dossier = Counter(str(t["WhatId"]) for t in task_rows)
+        assert per_dossier == {ids[f"d{n}"]: 1 for n in range(4)}  # one estimator each
+        assigned = assignments(salesforce)
+        assert sorted(Counter(assigned.values()).values()) == [2, 2]  # capacity 2 each
+        for row in task_rows:  # each Task went to the estimator the dossier holds
+            name = next(n for n, i in ids.items() if i == row["WhatId"])
+            assert assigned[f"Dossier {name}"] == row["OwnerId"]
+    finally:
+        runtime.close()
