@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.hubspot import HubSpotClient
+from connectors.hubspot import HubSpotClient, Submission
 from connectors.hubspot_settings import HubSpotSettings
 from jobs.hubspot_catchup import cursor_name
 from naturhome_sync.runtime import Runtime
@@ -166,10 +166,10 @@ def test_a_second_run_enqueues_only_what_is_newer_than_the_mark(
     reset_stats(hubspot)
     second = runtime.run_flow("hubspot_poll")
 
-    # The mark is inclusive: a submission sharing its millisecond is not lost, and the one
-    # already enqueued at the mark comes again and is absorbed by its dedupe key.
-    assert second.counters == {"submissions_seen": 4, "submissions_new": 3}
-    assert forms_calls(hubspot) == 1
+    # The run reads back an hour before the mark (all 60 again, absorbed by their dedupe
+    # key), so a submission sharing the mark's millisecond is not lost either.
+    assert second.counters == {"submissions_seen": 63, "submissions_new": 3}
+    assert forms_calls(hubspot) == 2
     after = {e.dedupe_key for e in submissions_in_inbox(runtime)}
     assert after - before == {f"submission:{cid}" for cid in {same_millisecond, *newer}}
     assert len(after) == 63
@@ -177,6 +177,69 @@ def test_a_second_run_enqueues_only_what_is_newer_than_the_mark(
 
     third = runtime.run_flow("hubspot_poll")
     assert third.counters["submissions_new"] == 0
+
+
+def test_a_submission_that_reaches_the_forms_api_late_is_still_read(
+    hubspot: HubSpotEmulator, make_runtime: MakeRuntime, database_url: str
+) -> None:
+    """HubSpot can list a submission after newer ones: the mark has passed its submittedAt."""
+    start = now_ms() - 600_000
+    submit(hubspot, "first@example.be", submitted_at=start)
+    runtime = make_runtime(database_url)
+    runtime.run_flow("hubspot_poll")
+    assert runtime.cursors.get(cursor_name(FORM)) == str(start)
+
+    late = submit(hubspot, "late@example.be", submitted_at=start - 120_000)["conversion_id"]
+    too_old = submit(hubspot, "old@example.be", submitted_at=start - 2 * 3_600_000)
+    again = runtime.run_flow("hubspot_poll")
+
+    assert again.counters == {"submissions_seen": 2, "submissions_new": 1}
+    keys = {e.dedupe_key for e in submissions_in_inbox(runtime)}
+    assert f"submission:{late}" in keys
+    assert f"submission:{too_old['conversion_id']}" not in keys  # beyond the overlap
+    assert runtime.cursors.get(cursor_name(FORM)) == str(start)  # the mark did not move back
+
+
+class PollsMeanwhile(HubSpotClient):
+    """The real client, with a hook run once between reading the forms and storing the mark:
+    another poll run that starts and finishes in the meantime."""
+
+    def __init__(self, settings: HubSpotSettings, meanwhile: Callable[[], None]) -> None:
+        super().__init__(settings)
+        self.meanwhile: Callable[[], None] | None = meanwhile
+
+    def iter_submissions_since(self, form_guid: str, high_water_ms: int) -> Iterator[Submission]:
+        submissions = list(super().iter_submissions_since(form_guid, high_water_ms))
+        hook, self.meanwhile = self.meanwhile, None
+        if hook is not None:
+            hook()
+        yield from submissions
+
+
+def test_a_run_finishing_after_a_newer_one_does_not_move_the_mark_back(
+    hubspot: HubSpotEmulator, make_runtime: MakeRuntime, database_url: str
+) -> None:
+    start = now_ms() - 60_000
+    submit(hubspot, "first@example.be", submitted_at=start)
+    runtime = make_runtime(database_url)
+    newer = start + 30_000
+
+    def another_run() -> None:
+        submit(hubspot, "newer@example.be", submitted_at=newer)
+        assert runtime.run_flow("hubspot_poll").status == "done"
+        assert runtime.cursors.get(cursor_name(FORM)) == str(newer)
+
+    settings = runtime.settings.hubspot
+    assert settings is not None
+    runtime.services.override("hubspot", PollsMeanwhile(settings, another_run))
+
+    outcome = runtime.run_flow("hubspot_poll")  # read before the newer run, finishes after it
+
+    assert outcome.status == "done", outcome.error
+    # The other run enqueued both submissions; this one read only the first.
+    assert outcome.counters == {"submissions_seen": 1, "submissions_new": 0}
+    assert runtime.cursors.get(cursor_name(FORM)) == str(newer)
+    assert len(submissions_in_inbox(runtime)) == 2
 
 
 def test_the_mark_survives_a_restart(

@@ -19,7 +19,7 @@ import requests
 
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.service import Service
-from naturhome_sync.store import Event
+from naturhome_sync.store import Event, NewEvent
 from naturhome_sync.worker import Outcome
 from sandbox.hubspot import (
     QUOTE_FORM_GUID,
@@ -33,6 +33,8 @@ from sandbox.hubspot.webhooks import signature_headers
 
 FORM = QUOTE_FORM_GUID
 OTHER_FORM = "0b6e2c1d-7a54-4e3f-9c1a-5d4e3f2a1b0c"  # a second quote form (e.g. the German site)
+#: What the emulator writes in recent_conversion_event_name for its (quote) forms.
+QUOTE_FORM_NAME = HubSpotEmulatorConfig.form_name
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,7 @@ def service(
             "base_url": hubspot.base_url,
             "portal_id": config.portal_id,
             "form_guids": [FORM, OTHER_FORM],
+            "quote_form_names": [QUOTE_FORM_NAME],
         },
     )
     runtime = Runtime(settings)
@@ -291,22 +294,113 @@ def run_until_finished(service: Service, event: Event) -> list[Outcome]:
     raise AssertionError(f"event {event.id} still retrying: {outcomes}")
 
 
-def test_no_submission_yet_is_retried_then_dead_with_a_readable_reason(
+def test_no_quote_submission_after_the_lag_allowance_is_not_a_quote_request(
     hubspot: HubSpotEmulator, service: Service
 ) -> None:
+    """A conversion on a form that is no quote form (a newsletter sign-up, its name not in
+    the event): the forms API gets three attempts to show a quote submission, then the
+    event is done, not dead (no Integration_Error__c for a newsletter)."""
+    assert service.runtime.settings.worker.max_attempts == 3  # the allowance is capped by it
     contact_id = create_contact(hubspot, "paul@example.be")
     post_signed(service, hubspot, [conversion_event(contact_id, int(time.time() * 1000))])
     [contact] = events(service, "contact")
 
     outcomes = run_until_finished(service, contact)
 
-    max_attempts = service.runtime.settings.worker.max_attempts
-    assert [o.status for o in outcomes] == ["retry"] * (max_attempts - 1) + ["dead"]
-    assert {o.category for o in outcomes} == {"transient"}
-    dead = service.runtime.inbox.get(contact.id)
-    assert dead is not None and dead.status == "dead"
-    assert dead.last_error == "no recent quote-form submission found for paul@example.be yet"
+    assert [o.status for o in outcomes] == ["retry", "retry", "done"]
+    assert outcomes[-1].counters == {"not_a_quote_request": 1}
+    assert outcomes[-1].summary == (
+        "no quote-form submission of paul@example.be after 3 attempts: a conversion on another form"
+    )
+    done = service.runtime.inbox.get(contact.id)
+    assert done is not None and done.status == "done"
     assert events(service, "form_submission") == []
+
+
+def test_with_more_attempts_the_allowance_still_ends_at_the_third(
+    hubspot: HubSpotEmulator, settings_factory: Any, database_url: str
+) -> None:
+    config = hubspot.config
+    runtime = Runtime(
+        settings_factory(
+            database_url,
+            worker={"max_attempts": 8},
+            hubspot={
+                "access_token": config.access_token,
+                "client_secret": config.client_secret,
+                "base_url": hubspot.base_url,
+                "form_guids": [FORM],
+            },
+        )
+    )
+    runtime.upgrade()
+    try:
+        contact_id = create_contact(hubspot, "paul@example.be")
+        stored = runtime.inbox.enqueue(
+            NewEvent(
+                source="hubspot",
+                kind="contact",
+                flow="hubspot_resolve",
+                dedupe_key="event:test",
+                payload={
+                    "contact_id": contact_id,
+                    "event": conversion_event(contact_id, int(time.time() * 1000)),
+                },
+            )
+        )
+        statuses = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "done" not in statuses:
+            outcome = runtime.new_worker().run_once(event_id=stored.event_id)
+            if outcome is None:
+                time.sleep(0.02)
+            else:
+                statuses.append(outcome.status)
+        assert statuses == ["retry", "retry", "done"]
+    finally:
+        runtime.close()
+
+
+def test_a_conversion_on_another_form_is_recognised_from_the_event_alone(
+    hubspot: HubSpotEmulator, service: Service
+) -> None:
+    contact_id = create_contact(hubspot, "paul@example.be")
+    event = {
+        **conversion_event(contact_id, int(time.time() * 1000)),
+        "propertyName": "recent_conversion_event_name",
+        "propertyValue": "Newsletter : inscription",
+    }
+    requests.post(
+        f"{hubspot.base_url}/__sandbox/reset", json={"scope": "stats"}, timeout=5
+    ).raise_for_status()
+    post_signed(service, hubspot, [event])
+
+    outcome = run(service, events(service, "contact")[0])
+
+    assert (outcome.status, outcome.attempts) == ("done", 1)
+    assert outcome.counters == {"not_a_quote_request": 1}
+    assert outcome.summary == "conversion on 'Newsletter : inscription', not a quote form"
+    assert api_calls(hubspot) == {}  # no contact read, no scan of the forms
+
+
+def test_a_conversion_named_after_a_quote_form_is_resolved(
+    hubspot: HubSpotEmulator, service: Service
+) -> None:
+    """HubSpot may put the page before the form's name: a configured name inside it counts."""
+    answer = submit(hubspot, "claire@example.lu")
+    event = {
+        **conversion_event(answer["contact_id"], int(time.time() * 1000)),
+        "propertyName": "recent_conversion_event_name",
+        "propertyValue": f"Naturhome - devis: {QUOTE_FORM_NAME.upper()}",
+    }
+    post_signed(service, hubspot, [event])
+
+    outcome = run(service, events(service, "contact")[0])
+
+    assert outcome.status == "done", outcome.error
+    assert outcome.counters == {"submissions_found": 1}
+    [submission] = events(service, "form_submission")
+    assert submission.payload["conversion_id"] == answer["conversion_id"]
 
 
 def test_a_submission_that_shows_up_late_is_found_on_a_later_attempt(
