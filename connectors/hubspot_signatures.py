@@ -17,8 +17,11 @@ Rules (HubSpot "Validating requests"):
   ``X-HubSpot-Signature-Version: v2``; the URI is not decoded.
 * v1: ``X-HubSpot-Signature`` = hex(SHA-256(secret + body)), version header ``v1``.
 
-When the v3 header is present it alone decides: a request carrying a bad v3 signature is not
-given a second chance through its v2 header, or a replayed request could bypass the clock.
+When the v3 header is present it alone decides: a request carrying a bad or stale v3
+signature is not given a second chance through its v2 header. That alone does not stop
+replays: a captured request whose v3 headers are stripped still carries a valid v2 (or v1)
+signature, which signs no time. Only ``accepted_versions=("v3",)`` closes that door, for an
+account whose deliveries all carry v3 (``HubSpotSettings.accepted_signature_versions``).
 """
 
 from __future__ import annotations
@@ -147,7 +150,8 @@ def verify_request(
     bytes received. ``max_future_s`` tolerates a small clock skew: a v3 timestamp further
     ahead than that is refused, because a request "from the future" would stay replayable for
     longer than the five-minute window. ``accepted_versions`` lets the service refuse the
-    weaker v1 scheme (it signs neither the URL nor a time) once HubSpot sends v3 everywhere.
+    v1 and v2 schemes, which sign no time: while they are accepted, a replay stripped of its
+    v3 headers is verified on its old v1/v2 signature and the window does not apply.
     """
     try:
         return _verify(

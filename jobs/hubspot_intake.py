@@ -224,6 +224,7 @@ def webhook_router(runtime: Runtime) -> APIRouter:
             headers=request.headers,
             client_secret=settings.client_secret.get_secret_value(),
             max_age_s=settings.signature_max_age_s,
+            accepted_versions=settings.accepted_signature_versions,
         )
         if not verdict.ok:
             # The path only: a query may carry an "API key" the HubSpot admin chose to add.

@@ -228,6 +228,46 @@ def test_bad_stale_future_or_tampered_deliveries_are_401_and_store_nothing(
     )
 
 
+def captured_then_stripped_of_v3(service: Service, secret: str) -> tuple[bytes, dict[str, str]]:
+    """A delivery signed six minutes ago (v2 + v3), replayed without its v3 headers."""
+    raw = json.dumps(a_workflow_body()).encode()
+    headers = signature_headers(
+        method="POST", url=f"{service.url}{ROUTE}", body=raw, client_secret=secret,
+        style=WebhookStyle.WORKFLOW, mode=DeliveryMode.STALE, now_ms=int(time.time() * 1000),
+    )  # fmt: skip
+    as_captured = requests.post(f"{service.url}{ROUTE}", data=raw, headers=headers, timeout=5)
+    assert as_captured.status_code == 401  # the stale v3 decides while it is there
+    kept = ("X-HubSpot-Signature", "X-HubSpot-Signature-Version")  # v3's two are dropped
+    assert set(headers) == {*kept, "X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp"}
+    return raw, {**{name: headers[name] for name in kept}, "Content-Type": "application/json"}
+
+
+def test_by_default_a_replay_stripped_of_v3_passes_on_its_v2_signature(
+    hubspot: HubSpotEmulator, service: Service
+) -> None:
+    """The compatible default (v2-only workflow deliveries exist): v2 signs no time."""
+    raw, headers = captured_then_stripped_of_v3(service, hubspot.config.client_secret)
+    replayed = requests.post(f"{service.url}{ROUTE}", data=raw, headers=headers, timeout=5)
+    assert replayed.status_code == 200
+    assert [e.kind for e in stored(service)] == ["form_submission"]
+
+
+def test_accepting_only_v3_refuses_a_replay_stripped_of_its_v3_headers(
+    hubspot: HubSpotEmulator, start_service: StartService
+) -> None:
+    service = start_service(hubspot=hubspot_settings(hubspot, accepted_signature_versions=["v3"]))
+    raw, headers = captured_then_stripped_of_v3(service, hubspot.config.client_secret)
+
+    replayed = requests.post(f"{service.url}{ROUTE}", data=raw, headers=headers, timeout=5)
+
+    assert replayed.status_code == 401
+    assert stored(service) == []
+    deliver_to(hubspot, f"{service.url}{ROUTE}")  # fresh deliveries, with v3, still pass
+    answer = submit(hubspot, "anne@example.be", deliver="webhook")
+    assert answer["delivery"]["status"] == 200, answer["delivery"]
+    assert [e.kind for e in stored(service)] == ["form_submission"]
+
+
 def test_an_unsigned_delivery_is_401(service: Service) -> None:
     response = requests.post(f"{service.url}{ROUTE}", json=a_workflow_body(), timeout=5)
     assert response.status_code == 401
