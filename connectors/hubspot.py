@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import hubspot.crm.contacts as hs_contacts
 import requests
@@ -285,26 +285,21 @@ class HubSpotClient:
     def download_file(self, signed_url: str, max_bytes: int | None = None) -> DownloadedFile:
         """Fetch an uploaded file from its ``signed-url-redirect`` link.
 
-        The token goes only to the HubSpot API host; the redirect target (a CDN URL that
-        authorises itself) gets no ``Authorization`` header. Raises
-        :class:`HubSpotFileTooLargeError` past ``max_bytes`` (default ``max_file_bytes``),
-        :class:`HubSpotFileUnavailableError` when a host cannot be reached or the link is
-        refused, :class:`HubSpotFileUrlError` for a link to another host.
+        The token goes only to that link; the redirect target (a CDN URL that authorises
+        itself) gets no ``Authorization`` header. Raises :class:`HubSpotFileTooLargeError`
+        past ``max_bytes`` (default ``max_file_bytes``), :class:`HubSpotFileUnavailableError`
+        when a host cannot be reached or the link is refused, and, before any request,
+        :class:`HubSpotFileUrlError` for anything but an uploaded-file link of the HubSpot
+        API (of the configured portal, when ``portal_id`` is set).
         """
         limit = max_bytes or self.settings.max_file_bytes
-        api = urlsplit(self.settings.base_url)
-        target = urlsplit(signed_url)
-        if (target.scheme, target.netloc) != (api.scheme, api.netloc):
-            raise HubSpotFileUrlError(
-                f"refusing to send the HubSpot token to {target.scheme}://{target.netloc}",
-                code="FOREIGN_FILE_HOST",
-            )
         return self._with_retries(
             "download file",
             lambda: download_with_redirects(
                 self._session,
                 signed_url,
-                api_origin=(api.scheme, api.netloc),
+                api_base_url=self.settings.base_url,
+                portal_id=self.settings.portal_id,
                 auth_headers=self._auth_headers(),
                 timeout=(self.settings.connect_timeout_s, self.settings.download_timeout_s),
                 max_bytes=limit,

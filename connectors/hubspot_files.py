@@ -2,8 +2,14 @@
 
 HubSpot answers the authenticated link with a redirect to a short-lived, self-authorising
 storage URL on another host. We follow redirects ourselves instead of letting ``requests``
-do it, so the rule is ours and visible: the bearer token is sent only to the HubSpot API
-origin, never to the storage host, whatever ``requests``' own stripping rules become.
+do it, so the rule is ours and visible: the bearer token is sent only to an uploaded-file
+link of the HubSpot API (:func:`check_file_link`), never to the storage host, whatever
+``requests``' own stripping rules become.
+
+The link comes from the public (a form value), so being on the API host is not enough: with
+the token, ``https://api.hubapi.com/crm/v3/objects/contacts?limit=100`` would "download" the
+CRM's contacts and attach them to the submitter's dossier. Only the uploaded-file path, and
+the configured portal's links, are fetched.
 """
 
 from __future__ import annotations
@@ -14,10 +20,21 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import requests
 
-from connectors.hubspot_errors import HubSpotFileTooLargeError, HubSpotFileUnavailableError
+from connectors.hubspot_errors import (
+    HubSpotFileTooLargeError,
+    HubSpotFileUnavailableError,
+    HubSpotFileUrlError,
+)
 from connectors.hubspot_models import DownloadedFile
 from naturhome_sync.errors import SyncError
 
+#: The only path (under the API base URL) an uploaded file's link may have.
+SIGNED_FILE_PATH = "/form-integrations/v1/uploaded-files/signed-url-redirect/"
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]+")
+#: Longest file name kept (a label; common file systems stop at 255 too).
+NAME_MAX = 255
+#: Longer "extensions" are not file types.
+_EXTENSION_MAX = 16
 MAX_REDIRECTS = 5
 CHUNK_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -25,21 +42,53 @@ _EXTENDED_FILENAME = re.compile(r"filename\*\s*=\s*([^']*)'[^']*'([^;]+)", re.IG
 _PLAIN_FILENAME = re.compile(r'filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))', re.IGNORECASE)
 
 
+def check_file_link(url: str, *, api_base_url: str, portal_id: int | None) -> None:
+    """Raise :class:`HubSpotFileUrlError` unless ``url`` is an uploaded-file link of the
+    HubSpot API (``<base>/form-integrations/v1/uploaded-files/signed-url-redirect/<id>``)
+    and, when ``portal_id`` is configured, of that portal (its ``portalId`` parameter)."""
+    api = urlsplit(api_base_url)
+    target = urlsplit(url)
+    if (target.scheme, target.netloc) != (api.scheme, api.netloc):
+        raise HubSpotFileUrlError(
+            f"refusing to send the HubSpot token to {target.scheme}://{target.netloc}",
+            code="FOREIGN_FILE_HOST",
+        )
+    prefix = api.path.rstrip("/") + SIGNED_FILE_PATH
+    file_id = target.path[len(prefix) :] if target.path.startswith(prefix) else ""
+    if not _FILE_ID.fullmatch(file_id):
+        raise HubSpotFileUrlError(
+            f"refusing to send the HubSpot token to {target.path!r}: not an uploaded-file link",
+            code="NOT_A_FILE_LINK",
+        )
+    if portal_id is not None:
+        portals = parse_qs(target.query).get("portalId", [])
+        if portals != [str(portal_id)]:
+            raise HubSpotFileUrlError(
+                f"refusing a file link of portal {', '.join(portals) or '(none)'}: "
+                f"the configured portal is {portal_id}",
+                code="OTHER_PORTAL",
+            )
+
+
 def download_with_redirects(
     session: requests.Session,
     signed_url: str,
     *,
-    api_origin: tuple[str, str],
+    api_base_url: str,
+    portal_id: int | None,
     auth_headers: dict[str, str],
     timeout: tuple[float, float],
     max_bytes: int,
     api_error: Callable[[requests.Response, str], SyncError],
 ) -> DownloadedFile:
+    check_file_link(signed_url, api_base_url=api_base_url, portal_id=portal_id)
+    api = urlsplit(api_base_url)
     url = signed_url
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
-        on_api = (parts.scheme, parts.netloc) == api_origin
-        headers = dict(auth_headers) if on_api else {}
+        on_api = (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+        # The token goes with the checked link only, never with a hop of the redirect chain.
+        headers = dict(auth_headers) if url == signed_url else {}
         headers["Accept"] = "*/*"
         try:
             response = session.get(
@@ -108,8 +157,15 @@ def _too_large(size: int, max_bytes: int) -> HubSpotFileTooLargeError:
 
 
 def _safe_name(name: str) -> str:
-    """Keep the last path segment: a name is a label, never a place to write to."""
-    return name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    """Keep the last path segment (a name is a label, never a place to write to), at most
+    ``NAME_MAX`` characters with its extension kept (it tells the file's type)."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    if len(name) <= NAME_MAX:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and len(extension) <= _EXTENSION_MAX:
+        return f"{stem[: NAME_MAX - len(extension) - 1]}.{extension}"
+    return name[:NAME_MAX]
 
 
 def _file_name(response: requests.Response, signed_url: str) -> str:

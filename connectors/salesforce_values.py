@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from naturhome_sync.errors import PermanentDataError
+
 JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
 
 
@@ -26,18 +28,20 @@ def encode_value(value: Any) -> JSONValue:
 
     A Decimal is sent as an integer when it is whole and as the float whose shortest
     representation is that very decimal otherwise (always true up to 15 significant
-    digits); anything that would be rounded is refused.
+    digits); anything that would be rounded is refused with a ``PermanentDataError``
+    (``NUMBER_NOT_EXACT``): the same value fails the same way on every attempt, so retrying
+    it would only delay the dead letter that names it.
     """
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise ValueError(f"{value} cannot be sent to Salesforce")
+            raise _inexact(value, "is not a number Salesforce can store")
         if value == value.to_integral_value():
             return int(value)
         as_float = float(value)
         if Decimal(repr(as_float)) != value.normalize():
-            raise ValueError(f"{value} cannot be sent as a JSON number without rounding")
+            raise _inexact(value, "cannot be sent as a JSON number without rounding")
         return as_float
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -54,6 +58,12 @@ def encode_value(value: Any) -> JSONValue:
     if isinstance(value, list | tuple):
         return [encode_value(v) for v in value]
     raise TypeError(f"{type(value).__name__} is not a Salesforce field value")
+
+
+def _inexact(value: Decimal, why: str) -> PermanentDataError:
+    return PermanentDataError(
+        f"the number {value} {why}", code="NUMBER_NOT_EXACT", details={"value": str(value)}
+    )
 
 
 def encode_record(values: Mapping[str, Any]) -> dict[str, JSONValue]:
@@ -112,13 +122,35 @@ def task_values(
     return values
 
 
+#: Field sizes of ContentVersion: a longer value makes Salesforce refuse the whole file.
+TITLE_MAX = 255
+PATH_ON_CLIENT_MAX = 500
+#: Longer "extensions" are not file types (``notes.of the meeting with the architect``).
+_EXTENSION_MAX = 16
+
+
+def _cut_keeping_extension(name: str, limit: int) -> str:
+    """``name`` within ``limit`` characters, its extension kept: Salesforce derives the file
+    type (and the icon and preview the rep sees) from it."""
+    if len(name) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and 0 < len(extension) <= _EXTENSION_MAX:
+        return f"{stem[: limit - len(extension) - 1]}.{extension}"
+    return name[:limit]
+
+
 def file_version(
     record_id: str, filename: str, content: bytes, *, key: str, title: str | None = None
 ) -> dict[str, Any]:
-    """The ContentVersion body that creates a file linked to ``record_id``."""
+    """The ContentVersion body that creates a file linked to ``record_id``.
+
+    Title and PathOnClient are cut to their field sizes (255 and 500 characters): a name
+    the public chose must never make Salesforce refuse the file, or the write carrying it.
+    """
     return {
-        "Title": (title or Path(filename).stem or filename)[:255],
-        "PathOnClient": filename,
+        "Title": (title or Path(filename).stem or filename)[:TITLE_MAX],
+        "PathOnClient": _cut_keeping_extension(filename, PATH_ON_CLIENT_MAX),
         "VersionData": base64.b64encode(content).decode("ascii"),
         "FirstPublishLocationId": record_id,
         "Naturhome_Key__c": key,

@@ -231,6 +231,8 @@ def webhook_router(runtime: Runtime) -> APIRouter:
             log.warning("hubspot webhook refused", reason=verdict.reason, uri=uri.partition("?")[0])
             runtime.metrics.webhook("hubspot", "bad_signature")
             return error_response(401, "invalid signature")
+        # Tells the operator whether every delivery carries v3 (accepted_signature_versions).
+        log.debug("hubspot webhook verified", version=verdict.version)
         try:
             body = parse_delivery(raw)
         except ValueError as exc:

@@ -11,10 +11,15 @@ filed in two Salesforce API calls when the client is new and the files are ordin
    (by key), and the owners' user ids when this process has not cached them yet;
 3. **fetch** the files not attached yet through HubSpot's signed-url redirect (the token
    never goes to the storage host); a file too large, unreachable or refused becomes a French
-   warning line on the dossier (``Intake_Warnings__c``) and never fails the request;
+   warning line on the dossier (``Intake_Warnings__c``) and never fails the request. A file
+   that failed transiently (host unreachable, 5xx, rate limit) is fetched again by a
+   follow-up event, 10, 20 then 40 minutes later (:func:`file_retry_event`);
 4. **score** the dossier (``config/scoring.yaml``) and pick its owner
    (``config/lead_intake.yaml``);
-5. **write** (one Composite Graph, all or nothing): see :mod:`jobs.lead_intake_plan`;
+5. **write** (one Composite Graph, all or nothing): see :mod:`jobs.lead_intake_plan`. When
+   Salesforce refuses a file node for good (a name, a size, a rule of the org), the graph
+   is written again without the files, and each file follows in a call of its own, where a
+   refusal is a warning line: a file must never block the dossier;
 6. hand the HubSpot write-back (opportunity id and URL on the contact) to the
    ``hubspot_write_back`` flow as a follow-up event, committed with this event's completion:
    a HubSpot failure retries the write-back alone and never redoes the Salesforce part.
@@ -44,10 +49,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 
 from connectors.hubspot_models import Submission
 from connectors.hubspot_settings import HubSpotSettings
 from connectors.salesforce import SalesforceClient, file_version
+from connectors.salesforce_composite import CompositeResult
 from jobs.hubspot_intake import submission_from_payload
 from jobs.lead_intake_config import IntakeSetup, load_setup
 from jobs.lead_intake_files import (
@@ -58,6 +65,7 @@ from jobs.lead_intake_files import (
     file_warning_prefix,
 )
 from jobs.lead_intake_plan import (
+    FILE_NODE,
     NODE_OBJECTS,
     OPPORTUNITY,
     TASK,
@@ -77,12 +85,64 @@ from naturhome_sync.errors import (
 from naturhome_sync.flows import Flow, FlowContext, FlowRegistry, FlowResult
 from naturhome_sync.mapping import MappedRecords, apply_mapping
 from naturhome_sync.settings import Settings
-from naturhome_sync.store import NewEvent
+from naturhome_sync.store import Event, NewEvent
+from naturhome_sync.store.inbox import utcnow
 
 NAME = "lead_intake"
 WRITE_BACK_FLOW = "hubspot_write_back"
 GRAPH = "intake"
 OWNER_CACHE_SECONDS = 3600.0
+#: Follow-up intakes for files that failed transiently: at most this many, the first after
+#: FILE_RETRY_FIRST_DELAY, each next one twice as late (10, 20, 40 minutes).
+MAX_FILE_RETRIES = 3
+FILE_RETRY_FIRST_DELAY = timedelta(minutes=10)
+#: What Salesforce answers for the nodes of a failed graph that did not cause the failure.
+_CONSEQUENCES = frozenset({"PROCESSING_HALTED", "ALL_OR_NONE_OPERATION_ROLLED_BACK"})
+
+
+class _FileRefusedInGraph(Exception):
+    """A file node made Salesforce refuse the whole intake graph (nothing was written)."""
+
+    def __init__(self, node: str, error: SyncError) -> None:
+        super().__init__(f"{node}: {error}")
+        self.node = node
+        self.error = error
+
+
+def refused_file_node(answers: CompositeResult) -> tuple[str, SyncError] | None:
+    """The file node, and its error, when a permanent refusal of a file failed the graph."""
+    for ref, response in answers.responses.items():
+        error = response.error()
+        if error is None or error.code in _CONSEQUENCES:
+            continue
+        permanent = isinstance(error, PermanentDataError | PermanentConfigError)
+        return (ref, error) if ref.startswith(FILE_NODE) and permanent else None
+    return None
+
+
+def file_retry_event(event: Event, conversion_id: str, retry: int) -> NewEvent:
+    """The intake of the same submission, ``retry``-th time, later: a replay that fetches the
+    files still missing and rewrites their warning lines (dedupe ``files:<id>:<retry>``)."""
+    return NewEvent(
+        source="internal",
+        kind="form_submission",
+        flow=NAME,
+        dedupe_key=f"files:{conversion_id}:{retry}",
+        payload={**event.payload, "file_retry": retry},
+        correlation_id=event.correlation_id,
+        available_at=utcnow() + file_retry_delay(retry),
+    )
+
+
+def file_retry_delay(retry: int) -> timedelta:
+    return FILE_RETRY_FIRST_DELAY * (1 << (retry - 1))
+
+
+def _next_file_retry(payload: Mapping[str, object]) -> int | None:
+    """The number of the next file retry, or None once MAX_FILE_RETRIES were scheduled."""
+    done = payload.get("file_retry") or 0
+    retry = (done if isinstance(done, int) else 0) + 1
+    return retry if retry <= MAX_FILE_RETRIES else None
 
 
 class OwnerCache:
@@ -168,42 +228,67 @@ class LeadIntake:
         answer.raise_for_errors()
         state = state_from(answer, email=email, contact_id=submission.contact_id)
         state = replace(state, owners=self.owners.add(state.owners))
-        files = self._fetch(ctx, links, state.attached_keys)
-        plan = plan_intake(self.setup, submission, mapped, state, files)
+        retry = _next_file_retry(ctx.event.payload)
+        files = self._fetch(ctx, links, state.attached_keys, retry)
+
+        def planned(files_in_graph: bool) -> IntakePlan:
+            return plan_intake(
+                self.setup, submission, mapped, state, files, files_in_graph=files_in_graph
+            )
+
+        plan = planned(True)
         if ctx.dry_run:
             return FlowResult(
                 counters={**plan.counters, "salesforce_api_calls": client.api_calls - calls_before},
                 summary="would write: " + ("; ".join(plan.lines()) or "nothing"),
             )
-        opportunity_id, counters = self._write(client, plan)
+        try:
+            opportunity_id, counters = self._write(client, plan)
+        except _FileRefusedInGraph as refusal:
+            ctx.log.warning(
+                "file refused inside the intake graph: filing the dossier without the files",
+                node=refusal.node,
+                code=refusal.error.code,
+                error=str(refusal.error),
+            )
+            plan = planned(False)
+            opportunity_id, counters = self._write(client, plan)
+        refused = counters.get("files_refused", 0)
         counters.update(plan.counters)
+        counters["files_attached"] -= refused
+        counters["files_failed"] += refused
         counters["salesforce_api_calls"] = client.api_calls - calls_before
+        follow_ups = [
+            NewEvent(
+                source="internal",
+                kind="write_back",
+                flow=WRITE_BACK_FLOW,
+                dedupe_key=f"write_back:{submission.conversion_id}",
+                payload={
+                    "conversion_id": submission.conversion_id,
+                    "contact_id": submission.contact_id,
+                    "email": email,
+                    "opportunity_id": opportunity_id,
+                    "opportunity_url": client.record_url("Opportunity", opportunity_id),
+                },
+                correlation_id=ctx.event.correlation_id,
+            )
+        ]
+        if retry is not None and any(f.transient for f in files):
+            follow_ups.append(file_retry_event(ctx.event, submission.conversion_id, retry))
+            counters["file_retry_scheduled"] = retry
         return FlowResult(
             counters=counters,
             summary=_summary(submission, plan, opportunity_id, counters),
-            follow_ups=[
-                NewEvent(
-                    source="internal",
-                    kind="write_back",
-                    flow=WRITE_BACK_FLOW,
-                    dedupe_key=f"write_back:{submission.conversion_id}",
-                    payload={
-                        "conversion_id": submission.conversion_id,
-                        "contact_id": submission.contact_id,
-                        "email": email,
-                        "opportunity_id": opportunity_id,
-                        "opportunity_url": client.record_url("Opportunity", opportunity_id),
-                    },
-                    correlation_id=ctx.event.correlation_id,
-                )
-            ],
+            follow_ups=follow_ups,
         )
 
     def _fetch(
-        self, ctx: FlowContext, links: list[FileLink], attached: frozenset[str]
+        self, ctx: FlowContext, links: list[FileLink], attached: frozenset[str], retry: int | None
     ) -> list[FileOutcome]:
         outcomes: list[FileOutcome] = []
         limit = self.setup.config.max_file_bytes
+        retry_in = None if retry is None else int(file_retry_delay(retry).total_seconds() // 60)
         for link in links:
             if link.key in attached:
                 outcomes.append(FileOutcome(link, "attached"))
@@ -216,8 +301,10 @@ class LeadIntake:
                     ctx.log.warning(
                         "file not attached", file=link.name, code=error.code, error=str(error)
                     )
-                    warning = download_warning(link, error, limit)
-                    outcomes.append(FileOutcome(link, "failed", warning=warning))
+                    warning = download_warning(link, error, limit, retry_in_minutes=retry_in)
+                    outcomes.append(
+                        FileOutcome(link, "failed", warning=warning, transient=error.retryable)
+                    )
                 else:
                     outcomes.append(FileOutcome(link, "downloaded", file=content))
         return outcomes
@@ -227,6 +314,10 @@ class LeadIntake:
         opportunity_id = plan.opportunity_id
         if plan.nodes:
             result = client.graph({GRAPH: plan.nodes})
+            if GRAPH in result.graphs and not result.successful(GRAPH):
+                file_node = refused_file_node(result[GRAPH])
+                if file_node is not None:
+                    raise _FileRefusedInGraph(*file_node)
             result.raise_for_errors()
             if GRAPH not in result.graphs or not result.successful(GRAPH):
                 raise TransientError("Salesforce did not confirm the intake graph", code="GRAPH")

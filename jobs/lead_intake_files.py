@@ -17,6 +17,7 @@ from connectors.hubspot_errors import (
     HubSpotFileUrlError,
     HubSpotNotFoundError,
 )
+from connectors.hubspot_files import SIGNED_FILE_PATH
 from connectors.hubspot_models import DownloadedFile, Submission
 from naturhome_sync.errors import SyncError
 
@@ -34,8 +35,10 @@ def file_links(submission: Submission) -> list[FileLink]:
     links: dict[str, FileLink] = {}
     for url in submission.file_urls():
         parts = urlsplit(url)
-        file_id = parts.path.rstrip("/").rsplit("/", 1)[-1]
-        if "signed-url-redirect" not in parts.path or not file_id:
+        _, found, file_id = parts.path.partition(SIGNED_FILE_PATH)
+        if not found or not file_id or "/" in file_id:
+            # Not an uploaded-file link: it gets a key (and a warning line) all the same,
+            # but the connector will not fetch it.
             file_id = hashlib.sha256(url.encode()).hexdigest()[:24]
         key = f"hubspot-file:{submission.conversion_id}:{file_id}"
         if len(key) > 255:
@@ -48,12 +51,14 @@ def file_links(submission: Submission) -> list[FileLink]:
 @dataclass(frozen=True)
 class FileOutcome:
     """What became of one file before the write: already there, fetched, failed, or (dry
-    run) not fetched."""
+    run) not fetched. ``transient``: it failed in a way another attempt may not (a host
+    unreachable, a 5xx, a rate limit), unlike a file too large or a link refused."""
 
     link: FileLink
     status: Literal["attached", "downloaded", "failed", "not_fetched"]
     file: DownloadedFile | None = None
     warning: str | None = None
+    transient: bool = False
 
 
 def file_warning_prefix(name: str) -> str:
@@ -64,18 +69,26 @@ def megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0") + " Mo"
 
 
-def download_warning(link: FileLink, error: SyncError, max_bytes: int) -> str:
-    """The line the sales rep reads on the dossier when a file could not be fetched."""
+def download_warning(
+    link: FileLink, error: SyncError, max_bytes: int, *, retry_in_minutes: int | None = None
+) -> str:
+    """The line the sales rep reads on the dossier when a file could not be fetched;
+    ``retry_in_minutes``: when the intake will try again by itself."""
     prefix = file_warning_prefix(link.name)
     if isinstance(error, HubSpotFileTooLargeError):
         return f"{prefix} : trop volumineux (limite {megabytes(max_bytes)})"
     if isinstance(error, HubSpotFileUrlError):
-        return f"{prefix} : lien refusé, il ne mène pas à HubSpot ({link.url[:200]})"
+        return (
+            f"{prefix} : lien refusé, ce n'est pas un fichier déposé dans le formulaire "
+            f"HubSpot ({link.url[:200]})"
+        )
     if isinstance(error, HubSpotNotFoundError):
         return f"{prefix} : introuvable dans HubSpot"
     if error.retryable:
-        return (
-            f"{prefix} : indisponible pour le moment ({error.code or 'erreur'}) ; "
-            "rejouer la demande le joindra"
+        then = (
+            f"nouvel essai automatique dans {retry_in_minutes} min"
+            if retry_in_minutes is not None
+            else "rejouer la demande le joindra"
         )
+        return f"{prefix} : indisponible pour le moment ({error.code or 'erreur'}) ; {then}"
     return f"{prefix} : refusé par HubSpot ({error.code or error.category})"

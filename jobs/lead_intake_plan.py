@@ -48,8 +48,9 @@ from naturhome_sync.mapping import (
 )
 
 LONG_TEXT_LIMIT = 32_000
-#: Graph node (= composite reference) names.
+#: Graph node (= composite reference) names; files are ``file0``, ``file1``...
 ACCOUNT, CONTACT, OPPORTUNITY, TASK = "account", "contact", "opportunity", "task"
+FILE_NODE = "file"
 NODE_OBJECTS = {ACCOUNT: "accounts", CONTACT: "contacts", OPPORTUNITY: "opportunities"}
 
 
@@ -207,7 +208,8 @@ def _client_nodes(
 def _split_files(
     files: Sequence[FileOutcome], budget: int
 ) -> tuple[list[tuple[FileLink, DownloadedFile]], list[tuple[FileLink, DownloadedFile]]]:
-    """Downloaded files that fit in the graph (in order, up to ``budget`` bytes), and the rest."""
+    """Downloaded files that fit in the graph (in order, up to ``budget`` bytes), and the rest
+    (all of them with a budget of -1)."""
     in_graph: list[tuple[FileLink, DownloadedFile]] = []
     separate: list[tuple[FileLink, DownloadedFile]] = []
     for outcome in files:
@@ -279,8 +281,14 @@ def plan_intake(
     mapped: MappedRecords,
     state: SalesforceState,
     files: Sequence[FileOutcome],
+    *,
+    files_in_graph: bool = True,
 ) -> IntakePlan:
-    """The writes that file this request, given what Salesforce holds (see module doc)."""
+    """The writes that file this request, given what Salesforce holds (see module doc).
+
+    ``files_in_graph=False`` puts every downloaded file after the graph, one call each: for
+    when Salesforce refused a file inside the graph, which refuses the whole dossier.
+    """
     config = setup.config
     opportunity_in = mapped.records.get("Opportunity", {})
     warnings = [w.line() for w in mapped.warnings]
@@ -301,10 +309,10 @@ def plan_intake(
     )
     if dossier.node is not None:
         nodes.append(dossier.node)
-    in_graph, separate = _split_files(files, config.graph_max_bytes)
+    in_graph, separate = _split_files(files, config.graph_max_bytes if files_in_graph else -1)
     for index, (link, content) in enumerate(in_graph):
         body = file_version(dossier.what_id, content.name, content.content, key=link.key)
-        nodes.append(composite.create("ContentVersion", body, f"file{index}"))
+        nodes.append(composite.create("ContentVersion", body, f"{FILE_NODE}{index}"))
     attached = [f.link.name for f in files if f.status in ("attached", "downloaded")]
     task = task_values(
         dossier.what_id,

@@ -59,18 +59,27 @@ def _match(rule: FieldRule, value: str) -> str | None:
     return None
 
 
+#: Salesforce receives numbers as JSON doubles: beyond 15 significant digits a value no longer
+#: travels exactly (99 999 999 999 999,99 would arrive as ...,98), so it is not sent at all.
+MAX_SIGNIFICANT_DIGITS = 15
+
+
 def _fit_number(target: FieldDef, number: Decimal, warn: Callable[[str], None]) -> Any:
-    """Rounded half-up to the field's scale; None (with a warning) when too large for it."""
+    """Rounded half-up to the field's scale; None (with a warning) when too large for it or
+    too precise to reach Salesforce exactly."""
     shown = quote(format(number, "f"))
-    if target.precision is None or target.scale is None:
-        return number
-    room = target.precision - target.scale
-    if number.adjusted() + 1 > room:  # checked first: rounding a huge number would overflow
-        warn(f"nombre trop grand {shown} ignoré")
-        return None
-    rounded = number.quantize(Decimal(1).scaleb(-target.scale), rounding=ROUND_HALF_UP)
-    if rounded.adjusted() + 1 > room:  # 999999.995 rounds to 1000000.00
-        warn(f"nombre trop grand {shown} ignoré")
+    rounded = number
+    if target.precision is not None and target.scale is not None:
+        room = target.precision - target.scale
+        if number.adjusted() + 1 > room:  # checked first: rounding a huge number would overflow
+            warn(f"nombre trop grand {shown} ignoré")
+            return None
+        rounded = number.quantize(Decimal(1).scaleb(-target.scale), rounding=ROUND_HALF_UP)
+        if rounded.adjusted() + 1 > room:  # 999999.995 rounds to 1000000.00
+            warn(f"nombre trop grand {shown} ignoré")
+            return None
+    if len(rounded.normalize().as_tuple().digits) > MAX_SIGNIFICANT_DIGITS:
+        warn(f"nombre trop précis {shown} ignoré ({MAX_SIGNIFICANT_DIGITS} chiffres au plus)")
         return None
     return rounded
 

@@ -15,6 +15,7 @@ import pytest
 
 from connectors.hubspot_models import DownloadedFile, Submission
 from connectors.salesforce_composite import CompositeResult, SubResponse
+from jobs.lead_intake import refused_file_node
 from jobs.lead_intake_config import IntakeSetup, OwnerRule, load_setup
 from jobs.lead_intake_files import FileOutcome, file_links
 from jobs.lead_intake_plan import IntakePlan, mapping_source, plan_intake
@@ -421,6 +422,42 @@ def test_files_beyond_the_graph_budget_go_alone(setup: IntakeSetup) -> None:
         ("hubspot-file:conv-1:4712", b"12345")
     ]
     assert plan.counters["files_attached"] == 2
+
+
+def test_without_files_in_graph_every_file_goes_alone(setup: IntakeSetup) -> None:
+    """The plan made after Salesforce refused a file inside the graph."""
+    sub = submission(plans=f"{LINK};{LINK.replace('4711', '4712')}")
+    outcomes = [
+        FileOutcome(link, "downloaded", file=DownloadedFile(link.name, b"%PDF", "x"))
+        for link in file_links(sub)
+    ]
+    state = SalesforceState(owners=OWNERS)
+    plan = plan_intake(setup, sub, mapped_of(setup, sub), state, outcomes, files_in_graph=False)
+    assert [n.reference_id for n in plan.nodes] == ["account", "contact", "opportunity", "task"]
+    assert [link.key for link, _ in plan.separate_files] == [
+        "hubspot-file:conv-1:4711",
+        "hubspot-file:conv-1:4712",
+    ]
+    assert "Fichiers joints : plan.pdf, plan.pdf" in body(plan, "task")["Description"]
+
+
+def graph_answer(*responses: tuple[str, int, Any]) -> CompositeResult:
+    return CompositeResult({ref: SubResponse(ref, status, body) for ref, status, body in responses})
+
+
+HALTED = [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back"}]
+
+
+def test_a_graph_refused_for_a_file_is_told_from_one_refused_for_the_dossier() -> None:
+    too_long = [{"errorCode": "STRING_TOO_LONG", "message": "Path On Client", "fields": []}]
+    by_file = graph_answer(("account", 400, HALTED), ("file0", 400, too_long))
+    refused = refused_file_node(by_file)
+    assert refused is not None and refused[0] == "file0"
+    assert refused[1].code == "STRING_TOO_LONG"
+    by_opportunity = graph_answer(("opportunity", 400, too_long), ("file0", 400, HALTED))
+    assert refused_file_node(by_opportunity) is None
+    locked = [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "busy"}]
+    assert refused_file_node(graph_answer(("file0", 400, locked))) is None  # retry it all
 
 
 def test_owners_from_rules_with_a_fallback_and_a_missing_default(setup: IntakeSetup) -> None:

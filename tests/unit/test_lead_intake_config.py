@@ -240,7 +240,10 @@ def test_file_links_carry_a_stable_key_per_submission_and_file() -> None:
     ("error", "expected"),
     [
         (HubSpotFileTooLargeError("big"), "trop volumineux (limite 2,5 Mo)"),
-        (HubSpotFileUrlError("foreign"), "lien refusé, il ne mène pas à HubSpot"),
+        (
+            HubSpotFileUrlError("foreign"),
+            "lien refusé, ce n'est pas un fichier déposé dans le formulaire HubSpot",
+        ),
         (HubSpotNotFoundError("gone"), "introuvable dans HubSpot"),
         (
             HubSpotFileUnavailableError("down", code="FILE_UNREACHABLE"),
@@ -259,6 +262,17 @@ def test_download_warnings_tell_the_rep_what_happened(error: Any, expected: str)
         assert warning == f"Fichier « plan.pdf » non joint : {expected} ({LINK})"
     else:
         assert warning == f"Fichier « plan.pdf » non joint : {expected}"
+
+
+def test_a_transient_failure_announces_the_automatic_retry() -> None:
+    link = FileLink(LINK, "k", "plan.pdf")
+    error = HubSpotFileUnavailableError("down", code="FILE_UNREACHABLE")
+    assert download_warning(link, error, 1024, retry_in_minutes=20) == (
+        "Fichier « plan.pdf » non joint : indisponible pour le moment (FILE_UNREACHABLE) ; "
+        "nouvel essai automatique dans 20 min"
+    )
+    too_large = download_warning(link, HubSpotFileTooLargeError("big"), 1024, retry_in_minutes=20)
+    assert "essai" not in too_large  # only a transient failure is retried
 
 
 def test_merge_warnings_replaces_lines_about_files_whose_fate_is_known() -> None:

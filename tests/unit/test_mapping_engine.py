@@ -538,6 +538,22 @@ def test_numbers_too_large_for_the_field_are_dropped(spec: MappingSpec) -> None:
     assert mapped.records["Opportunity"]["Living_Area_m2__c"] == Decimal("999999.99")
 
 
+def test_amounts_too_precise_to_reach_salesforce_exactly_are_dropped(spec: MappingSpec) -> None:
+    """Budget__c is Currency(16, 2): 99 999 999 999 999,99 fits the field, but its 16
+    significant digits do not survive the JSON double Salesforce reads."""
+    mapped = apply_mapping(spec, submission(budget="99 999 999 999 999,99"))
+    assert "Budget__c" not in mapped.records["Opportunity"]
+    assert [(w.field, w.message) for w in mapped.warnings] == [
+        ("Budget__c", "nombre trop précis « 99999999999999.99 » ignoré (15 chiffres au plus)")
+    ]
+    salesforce_record(mapped.records["Opportunity"])  # the rest travels
+    mapped = apply_mapping(spec, submission(budget="9 999 999 999 999,99"))  # 15 digits
+    assert mapped.records["Opportunity"]["Budget__c"] == Decimal("9999999999999.99")
+    assert mapped.warnings == []
+    mapped = apply_mapping(spec, submission(budget="99 999 999 999 999"))  # whole: 14 digits
+    assert mapped.records["Opportunity"]["Budget__c"] == Decimal("99999999999999.00")
+
+
 def test_text_too_long_without_truncate_is_dropped(spec: MappingSpec) -> None:
     mapped = apply_mapping(spec, submission(site_city="x" * 81))  # Site_City__c holds 80
     assert "Site_City__c" not in mapped.records["Opportunity"]
@@ -708,10 +724,25 @@ def test_salesforce_json_keeps_money_exact_in_the_body() -> None:
     assert body == '{"Budget__c": 1234567890123.45, "X": null}'
 
 
-@pytest.mark.parametrize(
-    "value",
-    [Decimal("12345678901234567.89"), Decimal("NaN"), datetime(2026, 1, 5), float("inf"), object()],
-)
-def test_to_salesforce_json_refuses_what_it_cannot_send_exactly(value: Any) -> None:
+@pytest.mark.parametrize("value", [datetime(2026, 1, 5), float("inf"), object()])
+def test_to_salesforce_json_refuses_what_it_cannot_send(value: Any) -> None:
     with pytest.raises((ValueError, TypeError)):
         to_salesforce_json(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("12345678901234567.89"),
+        Decimal("99999999999999.99"),  # 16 significant digits: the double is ...99.98
+        Decimal("NaN"),
+        Decimal("-Infinity"),
+    ],
+)
+def test_a_decimal_that_cannot_travel_exactly_is_permanent_data_naming_it(value: Decimal) -> None:
+    """Not a bare ValueError: that would be an "internal" error, retried until dead."""
+    with pytest.raises(PermanentDataError) as raised:
+        to_salesforce_json({"Budget__c": value})
+    assert raised.value.code == "NUMBER_NOT_EXACT"
+    assert str(value) in str(raised.value)
+    assert raised.value.details == {"value": str(value)}

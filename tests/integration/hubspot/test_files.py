@@ -118,6 +118,13 @@ def test_file_name_prefers_the_extended_parameter(disposition: str, expected: st
     assert _safe_name("..\\..\\etc/passwd") == "passwd"
 
 
+def test_a_long_file_name_is_cut_keeping_its_extension() -> None:
+    name = _safe_name("plan " + "x" * 600 + ".pdf")
+    assert len(name) == 255 and name.endswith("x.pdf") and name.startswith("plan x")
+    assert _safe_name("y" * 300) == "y" * 255
+    assert _safe_name("notes." + "z" * 300) == ("notes." + "z" * 300)[:255]  # no real extension
+
+
 def test_expired_storage_link_is_transient_and_retried(
     client: HubSpotClient, sandbox, make_file, sleeps
 ) -> None:
@@ -165,7 +172,10 @@ def test_unreachable_hubspot_host(
     make_client: Callable[..., HubSpotClient], closed_port_url: str
 ) -> None:
     client = make_client(base_url=closed_port_url)
-    link = f"{closed_port_url}/form-integrations/v1/uploaded-files/signed-url-redirect/1?sign=x"
+    link = (
+        f"{closed_port_url}/form-integrations/v1/uploaded-files/signed-url-redirect/1"
+        f"?portalId={client.settings.portal_id}&sign=x"
+    )
     with pytest.raises(HubSpotFileUnavailableError):
         client.download_file(link)
 
@@ -178,6 +188,46 @@ def test_token_is_never_sent_to_a_foreign_link(client: HubSpotClient, sandbox) -
     with pytest.raises(HubSpotFileUrlError):
         client.download_file(other_port)
     assert sandbox.stats() == {}
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/crm/v3/objects/contacts?limit=100", "NOT_A_FILE_LINK"),
+        ("/form-integrations/v1/submissions/forms/x", "NOT_A_FILE_LINK"),
+        ("/form-integrations/v1/uploaded-files/signed-url-redirect/", "NOT_A_FILE_LINK"),
+        (
+            "/form-integrations/v1/uploaded-files/signed-url-redirect/../../../crm/v3/objects/"
+            "contacts?portalId=26123456",
+            "NOT_A_FILE_LINK",
+        ),
+        (
+            "/form-integrations/v1/uploaded-files/signed-url-redirect/..%2F..%2Fcrm?portalId=1",
+            "NOT_A_FILE_LINK",
+        ),
+        ("/form-integrations/v1/uploaded-files/signed-url-redirect/1?sign=x", "OTHER_PORTAL"),
+        (
+            "/form-integrations/v1/uploaded-files/signed-url-redirect/1?portalId=999&sign=x",
+            "OTHER_PORTAL",
+        ),
+    ],
+)
+def test_the_token_goes_only_to_uploaded_file_links_of_the_portal(
+    client: HubSpotClient, sandbox, path: str, code: str
+) -> None:
+    """On the API host with the token, any other path would read the portal's data."""
+    with pytest.raises(HubSpotFileUrlError) as caught:
+        client.download_file(f"{sandbox.base_url}{path}")
+    assert caught.value.code == code
+    assert sandbox.stats() == {}  # refused before any request
+
+
+def test_without_a_configured_portal_any_portal_is_fetched(
+    make_client: Callable[..., HubSpotClient], sandbox, make_file
+) -> None:
+    client = make_client(portal_id=None)
+    sandbox.submit("np@example.be", files=[make_file("np.pdf", PDF)])
+    assert client.download_file(plans_url(client, "np@example.be")).content == PDF
 
 
 def test_bad_sign_and_missing_token(client: HubSpotClient, sandbox, make_file) -> None:

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -34,7 +34,8 @@ from naturhome_sync.paths import shipped_dir
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.service import Service
 from naturhome_sync.settings import load_settings
-from naturhome_sync.store.inbox import Event
+from naturhome_sync.store.inbox import Event, utcnow
+from naturhome_sync.store.tables import inbox_events
 from sandbox.demo_data import months_ahead
 from sandbox.demo_data import quote_request as demo_quote_request
 from sandbox.environment import SandboxEnvironment
@@ -112,6 +113,13 @@ class Harness:
         requests.post(f"{self.sf_url}/__sandbox/reset", timeout=10).raise_for_status()
         requests.post(f"{self.hs_url}/__sandbox/reset", timeout=10).raise_for_status()
         self.hubspot_settings(**HUBSPOT_DEFAULTS)
+        # A file retry an earlier test left scheduled must not fall due in a later one.
+        with self.runtime.engine.begin() as conn:
+            conn.execute(
+                sa.delete(inbox_events).where(
+                    inbox_events.c.status == "pending", inbox_events.c.dedupe_key.like("files:%")
+                )
+            )
 
     def submit(
         self,
@@ -171,14 +179,30 @@ class Harness:
         return found
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
-        """Until no event is pending or running (retries included)."""
+        """Until no event is running or pending within the next minute (the queue's retries
+        included; file retries scheduled minutes ahead are not waited for)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            depth = self.runtime.inbox.depth_by_status()
-            if depth["pending"] == 0 and depth["running"] == 0:
+            soon = utcnow() + timedelta(minutes=1)
+            pending = self.runtime.inbox.list(status="pending", limit=None)
+            if not self.runtime.inbox.depth_by_status()["running"] and all(
+                event.available_at > soon for event in pending
+            ):
                 return
             time.sleep(0.05)
         raise AssertionError(f"the inbox did not drain: {self.runtime.inbox.depth_by_status()}")
+
+    def make_due(self, event: Event) -> None:
+        """Time passes: the event scheduled for later is due now."""
+        with self.runtime.engine.begin() as conn:
+            conn.execute(
+                inbox_events.update()
+                .where(inbox_events.c.id == event.id)
+                .values(available_at=utcnow())
+            )
+
+    def file_retry_event(self, conversion_id: str, retry: int) -> Event | None:
+        return self.runtime.inbox.find("internal", f"files:{conversion_id}:{retry}")
 
     def salesforce_fault(self, **fault: Any) -> None:
         response = requests.post(f"{self.sf_url}/__sandbox/faults", json=fault, timeout=5)
@@ -203,6 +227,13 @@ class Harness:
 
     def salesforce_calls(self) -> dict[str, int]:
         calls: dict[str, int] = requests.get(f"{self.sf_url}/__sandbox/stats", timeout=5).json()[
+            "calls"
+        ]
+        return calls
+
+    def hubspot_calls(self) -> dict[str, int]:
+        """HubSpot calls (API and storage host) since the last reset, by route."""
+        calls: dict[str, int] = requests.get(f"{self.hs_url}/__sandbox/stats", timeout=5).json()[
             "calls"
         ]
         return calls

@@ -137,6 +137,24 @@ def test_a_file_too_large_is_a_warning_on_the_dossier(
     [task] = harness.query("SELECT Description FROM Task")
     assert "Fichiers joints : plan.pdf\n" in task["Description"]
     assert "maquette.dwg » non joint : trop volumineux" in task["Description"]
+    assert harness.file_retry_event(sent["conversion_id"], 1) is None  # it would fail again
+
+
+def test_a_budget_too_precise_for_salesforce_is_a_warning_not_a_crash(
+    harness: Any, quote: Quote
+) -> None:
+    """99 999 999 999 999,99 fits Currency(16, 2) but not the JSON double Salesforce reads:
+    it used to crash the encoding (a bare ValueError, retried 8 times, dead as internal)."""
+    sent = harness.submit(quote("grand.budget@example.be", budget="99 999 999 999 999,99"))
+    harness.wait_idle()
+
+    event = harness.intake_event(sent["conversion_id"])
+    assert (event.status, event.attempts) == ("done", 1), event.last_error
+    [opportunity] = harness.query("SELECT Budget__c, Intake_Warnings__c FROM Opportunity")
+    assert opportunity["Budget__c"] is None
+    assert opportunity["Intake_Warnings__c"] == (
+        "Budget (budget) : nombre trop précis « 99999999999999.99 » ignoré (15 chiffres au plus)"
+    )
 
 
 def test_an_unreachable_file_is_a_warning_and_a_replay_attaches_it(
