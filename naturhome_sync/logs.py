@@ -83,9 +83,11 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
         if json_output
         else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
-    tail: list[Any] = ([structlog.processors.dict_tracebacks] if json_output else []) + [
-        redact_secrets
-    ]
+    # Tracebacks without frame locals: locals hold credentials and raw webhook bodies.
+    tracebacks = structlog.processors.ExceptionRenderer(
+        structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+    )
+    tail: list[Any] = ([tracebacks] if json_output else []) + [redact_secrets]
 
     structlog.configure(
         processors=[
