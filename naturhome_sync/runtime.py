@@ -7,6 +7,7 @@ HTTP app. Connectors are built lazily by :class:`Services` the first time a flow
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +50,7 @@ class Services:
         self.runtime = runtime
         self._factories: dict[str, Callable[[Runtime], Any]] = {}
         self._instances: dict[str, Any] = {}
+        self._lock = threading.RLock()
 
     def register(self, name: str, factory: Callable[[Runtime], Any]) -> None:
         self._factories[name] = factory
@@ -57,12 +59,13 @@ class Services:
         self._instances[name] = instance
 
     def get(self, name: str) -> Any:
-        if name not in self._instances:
-            factory = self._factories.get(name)
-            if factory is None:
-                raise ConfigurationError(f"no connector named {name!r} is available")
-            self._instances[name] = factory(self.runtime)
-        return self._instances[name]
+        with self._lock:  # workers asking at once must share one client (one login)
+            if name not in self._instances:
+                factory = self._factories.get(name)
+                if factory is None:
+                    raise ConfigurationError(f"no connector named {name!r} is available")
+                self._instances[name] = factory(self.runtime)
+            return self._instances[name]
 
     @property
     def salesforce(self) -> SalesforceClient:
@@ -137,7 +140,9 @@ class Runtime:
         self.settings = settings
         self.engine = create_db_engine(
             settings.database_url,
-            pool_size=settings.database.pool_size,
+            # Each worker may hold two connections at once (its event, a per-key lock), and
+            # the HTTP handlers and heartbeats need theirs: never fewer than that.
+            pool_size=max(settings.database.pool_size, 2 * settings.worker.count + 2),
             busy_timeout_ms=settings.database.sqlite_busy_timeout_ms,
         )
         self.inbox = Inbox(self.engine, max_attempts=settings.worker.max_attempts)
@@ -223,7 +228,10 @@ class Runtime:
             )
         )
         worker = Worker(self, default_worker_name())
-        outcome = worker.run_once(event_id=result.event_id)
+        try:
+            outcome = worker.run_once(event_id=result.event_id)
+        finally:
+            worker.stop()  # ends its heartbeat
         if outcome is not None:
             return outcome
         # Another worker (this process's or another machine's) took it first: wait for it.

@@ -100,6 +100,7 @@ class Worker:
         self._wake = threading.Event()
         self._current: Event | None = None
         self._current_lock = threading.Lock()
+        self._heartbeat_thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,16 +118,16 @@ class Worker:
     def run_forever(self) -> None:
         """Claim and process until :meth:`stop`; database outages are waited out."""
         settings = self.runtime.settings.worker
-        heartbeat = threading.Thread(
-            target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True
-        )
-        heartbeat.start()
         log.info("worker started", worker=self.name)
         while not self._stop.is_set():
             try:
                 outcome = self.run_once()
             except SQLAlchemyError as exc:
                 log.warning("store unavailable, waiting", worker=self.name, error=str(exc))
+                self._stop.wait(settings.poll_interval_seconds)
+                continue
+            except Exception as exc:  # a bug outside any flow: keep the worker alive
+                log.error("worker loop error", worker=self.name, error=repr(exc), exc_info=exc)
                 self._stop.wait(settings.poll_interval_seconds)
                 continue
             if outcome is None:
@@ -153,7 +154,16 @@ class Worker:
 
     # -- one event ---------------------------------------------------------------------------
 
+    def _ensure_heartbeat(self) -> None:
+        """One heartbeat thread per worker, started with its first event (``run`` too)."""
+        if self._heartbeat_thread is None:
+            self._heartbeat_thread = threading.Thread(
+                target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True
+            )
+            self._heartbeat_thread.start()
+
     def run_once(self, event_id: int | None = None) -> Outcome | None:
+        self._ensure_heartbeat()
         event = self.runtime.inbox.claim(
             self.name, self.runtime.settings.worker.lease_seconds, event_id=event_id
         )

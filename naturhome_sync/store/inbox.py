@@ -18,6 +18,7 @@ Semantics (DESIGN.md §4):
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,18 @@ EventStatus = Literal["pending", "running", "done", "dead"]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+#: ``inbox_events.dedupe_key`` holds 255 characters; longer keys keep a readable head and
+#: a hash of the whole, so they stay unique (a refused insert would 503 the sender forever).
+_KEY_LIMIT = 255
+
+
+def stored_key(dedupe_key: str) -> str:
+    if len(dedupe_key) <= _KEY_LIMIT:
+        return dedupe_key
+    digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()
+    return f"{dedupe_key[:180]}...#sha256:{digest}"
 
 
 @dataclass(frozen=True)
@@ -204,7 +217,7 @@ class Inbox:
             "source": event.source,
             "kind": event.kind,
             "flow": event.flow,
-            "dedupe_key": event.dedupe_key,
+            "dedupe_key": stored_key(event.dedupe_key),
             "payload": event.payload,
             "status": "pending",
             "attempts": 0,
@@ -217,7 +230,7 @@ class Inbox:
         if new_id is not None:
             return EnqueueResult(int(new_id), True, correlation_id)
         existing = conn.execute(
-            _FIND, {"source": event.source, "dedupe_key": event.dedupe_key}
+            _FIND, {"source": event.source, "dedupe_key": stored_key(event.dedupe_key)}
         ).one()
         return EnqueueResult(int(existing.id), False, existing.correlation_id)
 
@@ -444,7 +457,8 @@ class Inbox:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(inbox_events).where(
-                    inbox_events.c.source == source, inbox_events.c.dedupe_key == dedupe_key
+                    inbox_events.c.source == source,
+                    inbox_events.c.dedupe_key == stored_key(dedupe_key),
                 )
             ).first()
         return Event.from_row(row) if row else None

@@ -228,3 +228,15 @@ def test_threads_claim_each_event_once(runtime: Runtime, workers: int) -> None:
         t.join()
     assert len(claimed) == 60 and len(set(claimed)) == 60
     assert inbox.depth_by_status()["done"] == 60
+
+
+def test_keys_longer_than_the_column_are_stored_once_and_found(runtime: Runtime) -> None:
+    long_key = "event:" + "x" * 400
+    first = runtime.inbox.enqueue(probe_event(long_key))
+    again = runtime.inbox.enqueue(probe_event(long_key))
+    other = runtime.inbox.enqueue(probe_event(long_key + "y"))  # same head, other key
+    assert first.created and not again.created and other.created
+    assert again.event_id == first.event_id != other.event_id
+    found = runtime.inbox.find("testing", long_key)
+    assert found is not None and found.id == first.event_id
+    assert len(found.dedupe_key) <= 255

@@ -167,3 +167,55 @@ def test_worker_run_forever_wakes_on_enqueue_and_stops(settings_factory: Any) ->
         thread.join(timeout=5)
         runtime.close()
     assert not thread.is_alive()
+
+
+def test_a_manual_run_keeps_its_lease_alive(settings_factory: Any) -> None:
+    settings = settings_factory(worker={"lease_seconds": 0.6})
+    runtime = Runtime(settings)
+    runtime.upgrade()
+    import threading
+
+    outcomes = []
+    thread = threading.Thread(
+        target=lambda: outcomes.append(runtime.run_flow("probe", payload={"sleep": 1.5}))
+    )
+    thread.start()
+    stolen = []
+    while thread.is_alive():
+        stolen.append(runtime.inbox.claim("rival", 30))
+        time.sleep(0.1)
+    thread.join()
+    assert [s for s in stolen if s is not None] == []  # the heartbeat kept the lease
+    assert outcomes[0].status == "done"
+    assert outcomes[0].attempts == 1
+    runtime.close()
+
+
+def test_the_worker_loop_survives_an_unexpected_error(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    real_claim = runtime.inbox.claim
+    calls = {"n": 0}
+
+    def flaky_claim(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug outside any flow")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(runtime.inbox, "claim", flaky_claim)
+    event_id = enqueue_probe(runtime, "after-bug")
+    worker = runtime.new_worker()
+    thread = threading.Thread(target=worker.run_forever)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while runtime.inbox.get(event_id).status != "done":  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the worker died with the first error"
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+        thread.join(timeout=5)
+    assert calls["n"] >= 2
