@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from naturhome_sync.deadletters import dead_letter_events
 from naturhome_sync.errors import ConfigurationError, PermanentConfigError, TransientError
 from naturhome_sync.flows import FlowContext, FlowRegistry, FlowResult, load_plugins
 from naturhome_sync.logs import get_logger
@@ -156,6 +157,7 @@ class Runtime:
         self.registry = registry if registry is not None else build_registry(settings)
         self.workers: list[Worker] = []
         self.inbox.add_listener(self._on_enqueue)
+        self.inbox.on_abandoned = self._on_abandoned
         self.schedules = self.registry.schedules(
             read_schedules_file(settings.schedules_file), settings.schedules
         )
@@ -174,6 +176,22 @@ class Runtime:
         if result.created:
             for worker in self.workers:
                 worker.wake()
+
+    def _on_abandoned(self, event: Event) -> list[NewEvent]:
+        """An event buried because its worker kept dying: count it, say it, mirror it."""
+        self.metrics.dead(event.source, event.flow)
+        log.error(
+            "event dead: its worker stopped too often",
+            event_id=event.id,
+            flow=event.flow,
+            attempts=event.attempts,
+        )
+        return dead_letter_events(
+            self.registry.dead_letter_flow,
+            event,
+            category="internal",
+            message=event.last_error or "the worker handling it stopped",
+        )
 
     # -- schema ------------------------------------------------------------------------------
 

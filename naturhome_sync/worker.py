@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from naturhome_sync.deadletters import dead_letter_events, resolution_events
 from naturhome_sync.errors import (
     RETRYABLE_CATEGORIES,
     PermanentConfigError,
@@ -30,7 +31,7 @@ from naturhome_sync.errors import (
 from naturhome_sync.flows import FlowContext, FlowResult
 from naturhome_sync.logs import bound_to_event, get_logger
 from naturhome_sync.retry import backoff_seconds
-from naturhome_sync.store.inbox import Event, NewEvent, RunRecord, utcnow
+from naturhome_sync.store.inbox import Event, RunRecord, utcnow
 
 if TYPE_CHECKING:
     from naturhome_sync.runtime import Runtime
@@ -231,7 +232,8 @@ class Worker:
         )
         metrics = self.runtime.metrics
         if decision.status == "done":
-            follow_ups = list(result.follow_ups) + self._resolution_follow_ups(event)
+            mirror = self.runtime.registry.dead_letter_flow
+            follow_ups = list(result.follow_ups) + resolution_events(mirror, event)
             kept = inbox.complete(event, self.name, run, follow_ups)
             if kept:
                 metrics.processed(event.source, event.flow)
@@ -270,7 +272,13 @@ class Worker:
                 run,
                 error=message,
                 category=category,
-                follow_ups=self._dead_letter_follow_ups(event, error, category, message),
+                follow_ups=dead_letter_events(
+                    self.runtime.registry.dead_letter_flow,
+                    event,
+                    category=category,
+                    message=message,
+                    error=error,
+                ),
             )
             metrics.failed(event.source, event.flow, category)
             if kept:
@@ -289,50 +297,3 @@ class Worker:
             category=category,
             delay_seconds=decision.delay_seconds,
         )
-
-    def _dead_letter_follow_ups(
-        self, event: Event, error: BaseException | None, category: str, message: str
-    ) -> list[NewEvent]:
-        mirror = self.runtime.registry.dead_letter_flow
-        if not mirror or mirror == event.flow:
-            return []
-        payload: dict[str, Any] = {
-            "event_id": event.id,
-            "source": event.source,
-            "flow": event.flow,
-            "category": category,
-            "message": message,
-            "attempts": event.attempts,
-            "occurred_at": utcnow().isoformat(),
-        }
-        if isinstance(error, SyncError):
-            payload["record_id"] = error.record_id
-            payload["external_id"] = error.external_id
-        return [
-            NewEvent(
-                source="internal",
-                kind="dead_letter",
-                flow=mirror,
-                dedupe_key=f"dead:{event.id}:{event.replay_count}",
-                payload=payload,
-                correlation_id=event.correlation_id,
-            )
-        ]
-
-    def _resolution_follow_ups(self, event: Event) -> list[NewEvent]:
-        """A replayed event that succeeds resolves the error mirrored when it died."""
-        mirror = self.runtime.registry.dead_letter_flow
-        if not mirror or mirror == event.flow or not event.replay_count:
-            return []
-        if event.error_category is None:  # a replayed event that had not failed
-            return []
-        return [
-            NewEvent(
-                source="internal",
-                kind="resolved",
-                flow=mirror,
-                dedupe_key=f"resolved:{event.id}:{event.replay_count}",
-                payload={"event_id": event.id, "resolved_at": utcnow().isoformat()},
-                correlation_id=event.correlation_id,
-            )
-        ]

@@ -187,6 +187,9 @@ class Inbox:
         self.engine = engine
         self.max_attempts = max_attempts
         self._listeners: list[EnqueueListener] = []
+        #: Follow-ups of an event buried because its worker kept dying (set by the runtime:
+        #: the dead-letter mirror's event); called inside the burying transaction.
+        self.on_abandoned: Callable[[Event], list[NewEvent]] | None = None
 
     def add_listener(self, listener: EnqueueListener) -> None:
         """Call ``listener`` after each committed enqueue (metrics, waking the worker)."""
@@ -197,8 +200,7 @@ class Inbox:
     def enqueue(self, event: NewEvent) -> EnqueueResult:
         with self.engine.begin() as conn:
             result = self._insert(conn, event, utcnow())
-        for listener in self._listeners:
-            listener(result, event)
+        self._notify([(result, event)])
         return result
 
     def enqueue_many(self, events: Sequence[NewEvent]) -> list[EnqueueResult]:
@@ -206,9 +208,7 @@ class Inbox:
         now = utcnow()
         with self.engine.begin() as conn:
             results = [self._insert(conn, event, now) for event in events]
-        for result, event in zip(results, events, strict=True):
-            for listener in self._listeners:
-                listener(result, event)
+        self._notify(list(zip(results, events, strict=True)))
         return results
 
     def _insert(self, conn: Connection, event: NewEvent, now: datetime) -> EnqueueResult:
@@ -250,33 +250,63 @@ class Inbox:
                 candidate = conn.execute(query, {"now": now, "event_id": event_id}).first()
                 if candidate is None:
                     return None
-                if candidate.status == "running" and candidate.attempts >= self.max_attempts:
-                    conn.execute(
-                        inbox_events.update()
-                        .where(inbox_events.c.id == candidate.id)
-                        .values(
-                            status="dead",
-                            finished_at=now,
-                            lease_owner=None,
-                            lease_expires_at=None,
-                            error_category="internal",
-                            last_error=(
-                                f"lease expired after attempt {candidate.attempts} of "
-                                f"{self.max_attempts}: the worker handling it stopped"
-                            ),
-                        )
-                    )
-                    continue
-                row = conn.execute(
-                    _TAKE,
-                    {
-                        "event_id": candidate.id,
-                        "owner": owner,
-                        "expires": now + timedelta(seconds=lease_seconds),
-                        "now": now,
-                    },
-                ).one()
-                return Event.from_row(row)
+                if candidate.status != "running" or candidate.attempts < self.max_attempts:
+                    row = conn.execute(
+                        _TAKE,
+                        {
+                            "event_id": candidate.id,
+                            "owner": owner,
+                            "expires": now + timedelta(seconds=lease_seconds),
+                            "now": now,
+                        },
+                    ).one()
+                    return Event.from_row(row)
+                enqueued = self._bury_abandoned(conn, candidate.id, now)
+            self._notify(enqueued)
+
+    def _bury_abandoned(
+        self, conn: Connection, event_id: int, now: datetime
+    ) -> list[tuple[EnqueueResult, NewEvent]]:
+        """Dead after its worker died once too often: recorded, reported, mirrored like any."""
+        row = conn.execute(
+            inbox_events.update()
+            .where(inbox_events.c.id == event_id)
+            .values(
+                status="dead",
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+                error_category="internal",
+                last_error=sa.literal("lease expired after attempt ")
+                + sa.cast(inbox_events.c.attempts, sa.String)
+                + f" of {self.max_attempts}: the worker handling it stopped",
+            )
+            .returning(*inbox_events.c)
+        ).one()
+        buried = Event.from_row(row)
+        conn.execute(
+            job_runs.insert(),
+            {
+                "event_id": buried.id,
+                "flow": buried.flow,
+                "trigger": "lease_expired",
+                "attempt": buried.attempts,
+                "worker": None,
+                "started_at": buried.started_at or now,
+                "finished_at": now,
+                "status": "dead",
+                "counters": {},
+                "summary": None,
+                "error": buried.last_error,
+            },
+        )
+        follow_ups = self.on_abandoned(buried) if self.on_abandoned else []
+        return [(self._insert(conn, follow_up, now), follow_up) for follow_up in follow_ups]
+
+    def _notify(self, enqueued: Sequence[tuple[EnqueueResult, NewEvent]]) -> None:
+        for result, event in enqueued:
+            for listener in self._listeners:
+                listener(result, event)
 
     def extend_lease(self, event_id: int, owner: str, lease_seconds: float) -> bool:
         with self.engine.begin() as conn:
@@ -394,9 +424,7 @@ class Inbox:
                 },
             )
             results = [self._insert(conn, follow_up, now) for follow_up in follow_ups]
-        for result, follow_up in zip(results, follow_ups, strict=True):
-            for listener in self._listeners:
-                listener(result, follow_up)
+        self._notify(list(zip(results, follow_ups, strict=True)))
         return True
 
     def replay(

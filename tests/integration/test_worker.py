@@ -219,3 +219,28 @@ def test_the_worker_loop_survives_an_unexpected_error(
         worker.stop()
         thread.join(timeout=5)
     assert calls["n"] >= 2
+
+
+def test_an_event_whose_worker_keeps_dying_is_recorded_and_mirrored(runtime: Runtime) -> None:
+    mirrored: list[dict[str, object]] = []
+
+    def mirror(ctx: FlowContext) -> FlowResult:
+        mirrored.append(ctx.event.payload)
+        return FlowResult()
+
+    runtime.registry.add(Flow(name="error_mirror", handler=mirror, description="test"))
+    runtime.registry.dead_letter_flow = "error_mirror"
+    event_id = enqueue_probe(runtime, "kills-workers")
+    for _ in range(3):  # max_attempts = 3: three workers take it and die
+        assert runtime.inbox.claim("doomed", 0.05) is not None
+        time.sleep(0.1)
+    drain(runtime)  # the next claim buries it, then the mirror event runs
+    event = runtime.inbox.get(event_id)
+    assert event is not None and event.status == "dead"
+    (run,) = runtime.inbox.runs_of(event_id)
+    assert (run["trigger"], run["status"], run["attempt"]) == ("lease_expired", "dead", 3)
+    assert mirrored and mirrored[0]["event_id"] == event_id
+    assert mirrored[0]["category"] == "internal"
+    assert "lease expired after attempt 3 of 3" in str(mirrored[0]["message"])
+    metrics = runtime.metrics.render().decode()
+    assert 'naturhome_sync_events_dead_total{flow="probe",source="testing"} 1.0' in metrics
