@@ -150,6 +150,7 @@ class Runtime:
         self.cursors = Cursors(self.engine)
         self.job_runs = JobRuns(self.engine)
         self.key_locks = KeyLocks(self.engine)
+        self._store_id: str | None = None
         self.metrics = Metrics(self.inbox)
         self.services = Services(self)
         self.services.register("salesforce", _salesforce)
@@ -166,6 +167,16 @@ class Runtime:
 
         for flow, spec in self.schedules.items():
             parse_schedule(spec, settings.timezone, source=str(settings.schedules_file), key=flow)
+
+    @property
+    def store_id(self) -> str:
+        """A short id of this store, minted once: it makes the store's event ids unique
+        outside it (a recreated store restarts ids at 1; two environments may share an org)."""
+        if self._store_id is None:
+            import uuid
+
+            self._store_id = self.cursors.get_or_create("store.id", uuid.uuid4().hex[:8])
+        return self._store_id
 
     @property
     def uses_sqlite(self) -> bool:

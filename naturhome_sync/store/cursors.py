@@ -29,6 +29,19 @@ class Cursors:
         with self.engine.begin() as conn:
             conn.execute(statement)
 
+    def get_or_create(self, name: str, value: str) -> str:
+        """The stored value, or ``value`` stored now if there was none (first writer wins)."""
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(cursors)
+                .values(name=name, value=value, updated_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+        stored = self.get(name)
+        assert stored is not None
+        return stored
+
     def all(self) -> dict[str, str]:
         with self.engine.connect() as conn:
             return {row.name: row.value for row in conn.execute(sa.select(cursors))}
