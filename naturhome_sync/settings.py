@@ -59,6 +59,8 @@ class WorkerSettings(_Section):
     lease_seconds: float = Field(default=300.0, gt=0)
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    #: Rate-limited attempts do not count against max_attempts; they stop after this long.
+    rate_limited_max_age_hours: float = Field(default=48.0, gt=0)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
 
 

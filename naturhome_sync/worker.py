@@ -53,10 +53,19 @@ def decide(
     attempts: int,
     max_attempts: int,
     delay: float,
+    age_seconds: float = 0.0,
+    rate_limited_max_age_seconds: float = 48 * 3600,
 ) -> Decision:
-    """What happens to an event after an attempt (``category`` None means it succeeded)."""
+    """What happens to an event after an attempt (``category`` None means it succeeded).
+
+    Being told to slow down is not a failure of the event: a rate-limited attempt does not
+    spend the attempt budget, only time (up to ``rate_limited_max_age_seconds`` after the
+    event arrived), so a long API-budget stop or a daily limit does not kill the queue.
+    """
     if category is None:
         return Decision("done")
+    if category == "rate_limited" and age_seconds < rate_limited_max_age_seconds:
+        return Decision("retry", delay)
     if category in RETRYABLE_CATEGORIES and attempts < max_attempts:
         return Decision("retry", delay)
     return Decision("dead")
@@ -188,6 +197,12 @@ class Worker:
             return self._record(event, started_at, elapsed, result, error)
 
     def _run_handler(self, event: Event) -> tuple[FlowResult, BaseException | None]:
+        if event.kind == "tick" and self.runtime.inbox.newer_tick_exists(event):
+            # A tick that waited (retries, an outage) while newer ones were enqueued: running
+            # it would repeat the newer run's work. It is done, not dead.
+            return FlowResult(
+                counters={"superseded": 1}, summary="superseded by a newer tick"
+            ), None
         flow = self.runtime.registry.get(event.flow)
         if flow is None:
             return FlowResult(), PermanentConfigError(
@@ -217,6 +232,8 @@ class Worker:
             attempts=event.attempts,
             max_attempts=inbox.max_attempts,
             delay=delay,
+            age_seconds=(utcnow() - event.received_at).total_seconds(),
+            rate_limited_max_age_seconds=settings.worker.rate_limited_max_age_hours * 3600,
         )
         message = describe_error(error) if error else None
         run = RunRecord(

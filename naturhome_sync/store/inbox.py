@@ -491,6 +491,22 @@ class Inbox:
             ).first()
         return Event.from_row(row) if row else None
 
+    def newer_tick_exists(self, event: Event) -> bool:
+        """Is there a later scheduler tick of the same flow than ``event``?"""
+        with self.engine.connect() as conn:
+            newer = conn.execute(
+                sa.select(inbox_events.c.id)
+                .where(
+                    inbox_events.c.source == event.source,
+                    inbox_events.c.kind == "tick",
+                    inbox_events.c.flow == event.flow,
+                    inbox_events.c.id > event.id,
+                    inbox_events.c.received_at > event.received_at,
+                )
+                .limit(1)
+            ).first()
+        return newer is not None
+
     def runs_of(self, event_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(

@@ -244,3 +244,22 @@ def test_an_event_whose_worker_keeps_dying_is_recorded_and_mirrored(runtime: Run
     assert "lease expired after attempt 3 of 3" in str(mirrored[0]["message"])
     metrics = runtime.metrics.render().decode()
     assert 'naturhome_sync_events_dead_total{flow="probe",source="testing"} 1.0' in metrics
+
+
+def test_an_older_tick_still_waiting_is_superseded_by_a_newer_one(runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from naturhome_sync.scheduler import tick_event
+    from naturhome_sync.store.inbox import utcnow
+
+    now = utcnow()
+    old = runtime.inbox.enqueue(tick_event("probe", now - timedelta(minutes=10))).event_id
+    time.sleep(0.01)  # received later
+    new = runtime.inbox.enqueue(tick_event("probe", now)).event_id
+    worker = runtime.new_worker()
+    first = worker.run_once(event_id=old)
+    assert first is not None and first.status == "done"
+    assert first.counters == {"superseded": 1}
+    second = worker.run_once(event_id=new)
+    assert second is not None and second.counters == {"probed": 1}
+    assert probe_counts(runtime.engine) == {new: 1}  # the flow ran once, for the newest tick
