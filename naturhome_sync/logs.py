@@ -39,6 +39,12 @@ _SECRET_IN_TEXT = (
 )
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether a key or setting called ``name`` holds a secret (one list for logs and
+    ``config show``)."""
+    return bool(name) and _SECRET_KEY.search(name) is not None
+
+
 def redact_text(text: str) -> str:
     for pattern, replacement in _SECRET_IN_TEXT:
         text = pattern.sub(replacement, text)
@@ -46,7 +52,7 @@ def redact_text(text: str) -> str:
 
 
 def _redact(value: Any, key: str = "") -> Any:
-    is_secret_key = bool(key) and _SECRET_KEY.search(key) is not None
+    is_secret_key = is_secret_name(key)
     if is_secret_key and value not in (None, "", [], {}) and not isinstance(value, bool | int):
         return REDACTED
     if isinstance(value, Mapping):

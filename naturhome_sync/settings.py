@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from connectors.hubspot_settings import HubSpotSettings
 from connectors.salesforce_settings import SalesforceSettings
 from naturhome_sync.errors import ConfigurationError
+from naturhome_sync.logs import is_secret_name
 from naturhome_sync.paths import shipped_dir
 
 ENV_PREFIX = "NATURHOME_"
@@ -165,9 +166,6 @@ def _configuration_error(exc: ValidationError, env_file: Path | str | None) -> C
     return ConfigurationError(message, source=str(env_file) if env_file else None, key=key)
 
 
-_SECRET_WORDS = ("password", "secret", "token", "private_key", "api_key", "signature")
-
-
 def redacted(settings: BaseModel) -> dict[str, Any]:
     """The settings as plain data with every secret replaced, for ``config show``."""
 
@@ -182,7 +180,7 @@ def redacted(settings: BaseModel) -> dict[str, Any]:
             return [walk(v, name) for v in value]
         if isinstance(value, Path):
             return str(value)
-        if isinstance(value, str) and any(w in name.lower() for w in _SECRET_WORDS) and value:
+        if isinstance(value, str) and value and is_secret_name(name):
             return "**********"
         if isinstance(value, str) and "://" in value and "@" in value:
             return _redact_url_password(value)
