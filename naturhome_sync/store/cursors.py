@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from naturhome_sync.store.db import reading
 from naturhome_sync.store.inbox import utcnow
 from naturhome_sync.store.tables import cursors
 
@@ -15,7 +16,7 @@ class Cursors:
         self.engine = engine
 
     def get(self, name: str) -> str | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             value = conn.execute(sa.select(cursors.c.value).where(cursors.c.name == name)).scalar()
         return None if value is None else str(value)
 
@@ -43,5 +44,5 @@ class Cursors:
         return stored
 
     def all(self) -> dict[str, str]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return {row.name: row.value for row in conn.execute(sa.select(cursors))}

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from naturhome_sync.store.db import reading
 from naturhome_sync.store.tables import inbox_events, job_runs
 
 EventStatus = Literal["pending", "running", "done", "dead"]
@@ -477,12 +478,12 @@ class Inbox:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, event_id: int) -> Event | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(sa.select(inbox_events).where(inbox_events.c.id == event_id)).first()
         return Event.from_row(row) if row else None
 
     def find(self, source: str, dedupe_key: str) -> Event | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 sa.select(inbox_events).where(
                     inbox_events.c.source == source,
@@ -493,7 +494,7 @@ class Inbox:
 
     def newer_tick_exists(self, event: Event) -> bool:
         """Is there a later scheduler tick of the same flow than ``event``?"""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             newer = conn.execute(
                 sa.select(inbox_events.c.id)
                 .where(
@@ -508,14 +509,14 @@ class Inbox:
         return newer is not None
 
     def runs_of(self, event_id: int) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 sa.select(job_runs).where(job_runs.c.event_id == event_id).order_by(job_runs.c.id)
             ).mappings()
             return [dict(row) for row in rows]
 
     def depth_by_status(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 sa.select(inbox_events.c.status, sa.func.count()).group_by(inbox_events.c.status)
             ).all()
@@ -526,7 +527,7 @@ class Inbox:
     def oldest_pending_age(self, now: datetime | None = None) -> float:
         """Seconds since the oldest due pending event became due (0 when none waits)."""
         now = now or utcnow()
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             oldest = conn.execute(
                 sa.select(sa.func.min(inbox_events.c.available_at)).where(
                     inbox_events.c.status == "pending", inbox_events.c.available_at <= now
@@ -559,5 +560,5 @@ class Inbox:
             query = query.where(inbox_events.c.received_at >= since)
         if limit:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [Event.from_row(row) for row in conn.execute(query)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -240,3 +241,21 @@ def test_keys_longer_than_the_column_are_stored_once_and_found(runtime: Runtime)
     found = runtime.inbox.find("testing", long_key)
     assert found is not None and found.id == first.event_id
     assert len(found.dedupe_key) <= 255
+
+
+def test_sqlite_reads_do_not_wait_for_a_writer(settings_factory: Any) -> None:
+    import sqlalchemy as sa
+
+    runtime = Runtime(settings_factory(database={"sqlite_busy_timeout_ms": 5000}))
+    runtime.upgrade()
+    runtime.inbox.enqueue(probe_event("r"))
+    with runtime.engine.begin() as writer:  # holds SQLite's write lock (BEGIN IMMEDIATE)
+        writer.execute(sa.text("UPDATE inbox_events SET attempts = attempts"))
+        started = time.monotonic()
+        listed = runtime.inbox.list()
+        depth = runtime.inbox.depth_by_status()
+        elapsed = time.monotonic() - started
+    assert [e.dedupe_key for e in listed] == ["r"]
+    assert depth["pending"] == 1
+    assert elapsed < 2, "a read queued behind the writer (busy timeout is 5 s)"
+    runtime.close()
