@@ -103,7 +103,8 @@ def build_session(settings: SalesforceSettings) -> requests.Session:
 
 
 class SalesforceClient:
-    """Thread-safe: the workers of one process share one client (and one session)."""
+    """Shared by the workers of one process: logins and call counters are guarded by locks,
+    and requests sessions serve concurrent calls (no cookies or state kept between them)."""
 
     def __init__(
         self,
@@ -118,7 +119,9 @@ class SalesforceClient:
         self._sf: Salesforce | None = None
         self._login_lock = threading.Lock()
         self.usage: ApiUsage | None = None
-        self.api_calls = 0  # data calls answered by the org (logins excluded)
+        self.api_calls = 0  # data calls answered by the org (logins excluded), all threads
+        self._count_lock = threading.Lock()
+        self._per_thread = threading.local()
         self.logins = 0
         self._login_status: int | None = None  # HTTP status of the last login answer
         self._gauges = ApiUsageGauges(metrics) if metrics is not None else None
@@ -252,12 +255,20 @@ class SalesforceClient:
         hinted = exc.retry_after if isinstance(exc, SyncError) and exc.retry_after else 0.0
         return float(min(self.settings.retry_max_wait_s, max(backoff, hinted)))
 
+    @property
+    def thread_api_calls(self) -> int:
+        """Data calls made by the current thread: a flow's own cost when workers share the
+        client (requests runs response hooks in the calling thread)."""
+        return int(getattr(self._per_thread, "calls", 0))
+
     def _observe_response(self, response: requests.Response, *_a: Any, **_k: Any) -> None:
         info = response.headers.get("Sforce-Limit-Info")
         if "/services/oauth2/" in response.url or "/services/Soap/" in response.url:
             self._login_status = response.status_code
             return
-        self.api_calls += 1
+        with self._count_lock:
+            self.api_calls += 1
+        self._per_thread.calls = self.thread_api_calls + 1
         if info:
             usage = parse_limit_info(info)
             if usage:

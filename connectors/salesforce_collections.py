@@ -10,13 +10,11 @@ automations.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from connectors.salesforce_errors import record_error
 from connectors.salesforce_results import RecordResult
-from connectors.salesforce_values import encode_record, soql_quote
+from connectors.salesforce_values import encode_record, same_value, soql_quote
 
 if TYPE_CHECKING:
     from connectors.salesforce import SalesforceClient
@@ -103,40 +101,5 @@ def _paths(name: str, value: Any) -> list[str]:
 def _same_value(current: Any, wanted: Any) -> bool:
     if isinstance(wanted, Mapping):  # a parent by external id: compare its key fields
         parent = current if isinstance(current, Mapping) else {}
-        return bool(parent) and all(_same(parent.get(k), v) for k, v in wanted.items())
-    return _same(current, wanted)
-
-
-def _same(current: Any, wanted: Any) -> bool:
-    """Whether the org's value (as it reads back) equals the encoded value we would send.
-
-    The org answers in its own formats: an empty string is stored as null, numbers come
-    back at the field's scale (``3.0``), datetimes as ``2026-03-04T05:06:07.000+0000``
-    where we send ``...Z``. Anything not recognised compares as different, so at worst a
-    record is written again.
-    """
-    if current == "":
-        current = None
-    if wanted == "":
-        wanted = None
-    if current is None or wanted is None:
-        return current is None and wanted is None
-    if isinstance(current, bool) or isinstance(wanted, bool):
-        return current is wanted
-    if isinstance(current, int | float | Decimal) and isinstance(wanted, int | float | Decimal):
-        return Decimal(str(current)) == Decimal(str(wanted))
-    if isinstance(current, str) and isinstance(wanted, str) and current != wanted:
-        current_at, wanted_at = _instant(current), _instant(wanted)
-        return current_at is not None and current_at == wanted_at
-    return str(current) == str(wanted)
-
-
-def _instant(text: str) -> datetime | None:
-    """An aware datetime from an ISO datetime string (``+0000``, ``Z`` or ``+00:00``)."""
-    if len(text) < 19 or text[10] != "T":
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+        return bool(parent) and all(same_value(v, parent.get(k)) for k, v in wanted.items())
+    return same_value(wanted, current)

@@ -12,7 +12,7 @@ import base64
 import math
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +155,56 @@ def file_version(
         "FirstPublishLocationId": record_id,
         "Naturhome_Key__c": key,
     }
+
+
+def is_blank(value: Any) -> bool:
+    """Salesforce shows null and the empty (or blank) string alike."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def same_value(ours: Any, theirs: Any) -> bool:
+    """Whether writing ``ours`` over ``theirs`` (as the org returned it) changes nothing.
+
+    ``ours`` may be a Python value (Decimal, date, datetime, str) or already encoded for
+    JSON; ``theirs`` is what the org answers in its own formats: numbers at the field's scale
+    (``250000.0`` for ``Decimal("250000.00")``), dates as ``2027-03-01``, datetimes as
+    ``2026-03-04T05:06:07.000+0000`` where we send ``...Z``, null for an empty string.
+    Anything not recognised compares as different: at worst a record is written again.
+    """
+    if is_blank(ours) or is_blank(theirs):
+        return is_blank(ours) and is_blank(theirs)
+    if isinstance(ours, bool) or isinstance(theirs, bool):
+        return ours is theirs
+    if isinstance(ours, Decimal | int | float):
+        other = _decimal(theirs)
+        return other is not None and Decimal(str(ours)) == other
+    if isinstance(ours, datetime):
+        other_at = _instant(str(theirs))
+        return other_at is not None and ours.tzinfo is not None and ours == other_at
+    if isinstance(ours, date):
+        return str(theirs)[:10] == ours.isoformat()
+    mine, other_text = str(ours).replace("\r\n", "\n"), str(theirs).replace("\r\n", "\n")
+    if mine == other_text:
+        return True
+    mine_at, other_at = _instant(mine), _instant(other_text)
+    return mine_at is not None and mine_at == other_at
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _instant(text: str) -> datetime | None:
+    """An aware datetime from an ISO datetime string (``+0000``, ``Z`` or ``+00:00``)."""
+    if len(text) < 19 or text[10] != "T":
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None

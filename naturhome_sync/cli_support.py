@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from naturhome_sync.errors import NaturhomeError
 from naturhome_sync.logs import configure_logging
@@ -43,6 +44,9 @@ def handled_errors() -> Iterator[None]:
         yield
     except NaturhomeError as exc:
         fail(str(exc))
+    except SQLAlchemyError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(f"store unreachable ({type(exc).__name__}): {first_line}")
 
 
 @contextmanager

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.rule import Rule
 
+from connectors.salesforce_values import soql_quote
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.service import Service
 from naturhome_sync.settings import load_settings
@@ -86,7 +87,7 @@ def chapter_runtime(stage: Stage) -> None:
         stage.wait_for(event_id)
     stage.say(f"The worker processed {len(set(ids))} events, each once.")
 
-    stage.say("Pretend they were processed 40 days ago, then let the 03:00 tick fire.")
+    stage.say("Pretend they were processed 40 days ago, then let the 03:00 (Brussels) tick fire.")
     ids = [i for i in ids if stage.runtime.inbox.get(i) is not None]
     with stage.runtime.engine.begin() as conn:
         conn.execute(
@@ -219,7 +220,7 @@ def chapter_intake(stage: Stage) -> None:
     (opp,) = client.query(
         "SELECT Id, Name, StageName, LeadSource, Score__c, Priority__c, Score_Breakdown__c, "
         "Owner.Name, Account.Name, Budget__c, Site_City__c, Site_Country__c FROM Opportunity "
-        f"WHERE HubSpot_Submission_Id__c = '{answer['conversion_id']}'"
+        f"WHERE HubSpot_Submission_Id__c = {soql_quote(answer['conversion_id'])}"
     )
     budget = f"{int(opp['Budget__c']):,}".replace(",", " ")
     stage.say(
@@ -233,14 +234,14 @@ def chapter_intake(stage: Stage) -> None:
         stage.say(f"    {line}")
     files = client.query(
         "SELECT ContentDocument.Title, ContentDocument.ContentSize FROM ContentDocumentLink "
-        f"WHERE LinkedEntityId = '{opp['Id']}'"
+        f"WHERE LinkedEntityId = {soql_quote(opp['Id'])}"
     )
     for link in files:
         stage.say(
             f"  file: {link['ContentDocument']['Title']} "
             f"({link['ContentDocument']['ContentSize']} bytes)"
         )
-    tasks = client.query(f"SELECT Subject FROM Task WHERE WhatId = '{opp['Id']}'")
+    tasks = client.query(f"SELECT Subject FROM Task WHERE WhatId = {soql_quote(opp['Id'])}")
     for task in tasks:
         stage.say(f"  activity: {task['Subject']}")
     stage.say(
@@ -277,10 +278,12 @@ def chapter_intake(stage: Stage) -> None:
         time.sleep(0.2)
     if not assigned.get("Estimator__c"):
         raise DemoFailure("nobody was assigned the dossier")
-    (estimator,) = client.query(f"SELECT Name FROM User WHERE Id = '{assigned['Estimator__c']}'")
+    (estimator,) = client.query(
+        f"SELECT Name FROM User WHERE Id = {soql_quote(assigned['Estimator__c'])}"
+    )
     (todo,) = client.query(
-        f"SELECT Subject, ActivityDate FROM Task WHERE WhatId = '{opp['Id']}' "
-        f"AND OwnerId = '{assigned['Estimator__c']}'"
+        f"SELECT Subject, ActivityDate FROM Task WHERE WhatId = {soql_quote(opp['Id'])} "
+        f"AND OwnerId = {soql_quote(assigned['Estimator__c'])}"
     )
     stage.say(
         f"  assigned to [bold]{estimator['Name']}[/] "

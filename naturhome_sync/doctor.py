@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import requests
+from sqlalchemy.exc import SQLAlchemyError
+
 from naturhome_sync.errors import NaturhomeError
 from naturhome_sync.sfschema import FieldDef, ObjectDef, Schema, load_schema
 from naturhome_sync.sfschema.standard import STANDARD_VALUE_SET_FIELDS
@@ -165,10 +168,22 @@ def check_schema(schema: Schema, describe: Callable[[str | None], Any]) -> list[
 
 
 def _guard(area: str, subject: str, check: Callable[[], Iterable[Finding]]) -> list[Finding]:
+    """Run one check; whatever it raises becomes an error finding, not a traceback."""
     try:
         return list(check())
     except NaturhomeError as exc:
         return [Finding("error", area, subject, str(exc))]
+    except SQLAlchemyError as exc:
+        return [
+            Finding(
+                "error",
+                area,
+                subject,
+                f"store unreachable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+            )
+        ]
+    except requests.RequestException as exc:
+        return [Finding("error", area, subject, f"cannot reach it: {exc}")]
 
 
 def check_configuration(settings: Settings) -> list[Finding]:

@@ -39,6 +39,12 @@ _SECRET_IN_TEXT = (
 )
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether a key or setting called ``name`` holds a secret (one list for logs and
+    ``config show``)."""
+    return bool(name) and _SECRET_KEY.search(name) is not None
+
+
 def redact_text(text: str) -> str:
     for pattern, replacement in _SECRET_IN_TEXT:
         text = pattern.sub(replacement, text)
@@ -46,7 +52,7 @@ def redact_text(text: str) -> str:
 
 
 def _redact(value: Any, key: str = "") -> Any:
-    is_secret_key = bool(key) and _SECRET_KEY.search(key) is not None
+    is_secret_key = is_secret_name(key)
     if is_secret_key and value not in (None, "", [], {}) and not isinstance(value, bool | int):
         return REDACTED
     if isinstance(value, Mapping):
@@ -83,9 +89,11 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
         if json_output
         else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
-    tail: list[Any] = ([structlog.processors.dict_tracebacks] if json_output else []) + [
-        redact_secrets
-    ]
+    # Tracebacks without frame locals: locals hold credentials and raw webhook bodies.
+    tracebacks = structlog.processors.ExceptionRenderer(
+        structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+    )
+    tail: list[Any] = ([tracebacks] if json_output else []) + [redact_secrets]
 
     structlog.configure(
         processors=[

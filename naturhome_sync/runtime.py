@@ -7,6 +7,7 @@ HTTP app. Connectors are built lazily by :class:`Services` the first time a flow
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from naturhome_sync.deadletters import dead_letter_events
 from naturhome_sync.errors import ConfigurationError, PermanentConfigError, TransientError
 from naturhome_sync.flows import FlowContext, FlowRegistry, FlowResult, load_plugins
 from naturhome_sync.logs import get_logger
@@ -49,6 +51,7 @@ class Services:
         self.runtime = runtime
         self._factories: dict[str, Callable[[Runtime], Any]] = {}
         self._instances: dict[str, Any] = {}
+        self._lock = threading.RLock()
 
     def register(self, name: str, factory: Callable[[Runtime], Any]) -> None:
         self._factories[name] = factory
@@ -57,12 +60,13 @@ class Services:
         self._instances[name] = instance
 
     def get(self, name: str) -> Any:
-        if name not in self._instances:
-            factory = self._factories.get(name)
-            if factory is None:
-                raise ConfigurationError(f"no connector named {name!r} is available")
-            self._instances[name] = factory(self.runtime)
-        return self._instances[name]
+        with self._lock:  # workers asking at once must share one client (one login)
+            if name not in self._instances:
+                factory = self._factories.get(name)
+                if factory is None:
+                    raise ConfigurationError(f"no connector named {name!r} is available")
+                self._instances[name] = factory(self.runtime)
+            return self._instances[name]
 
     @property
     def salesforce(self) -> SalesforceClient:
@@ -137,13 +141,16 @@ class Runtime:
         self.settings = settings
         self.engine = create_db_engine(
             settings.database_url,
-            pool_size=settings.database.pool_size,
+            # Each worker may hold two connections at once (its event, a per-key lock), and
+            # the HTTP handlers and heartbeats need theirs: never fewer than that.
+            pool_size=max(settings.database.pool_size, 2 * settings.worker.count + 2),
             busy_timeout_ms=settings.database.sqlite_busy_timeout_ms,
         )
         self.inbox = Inbox(self.engine, max_attempts=settings.worker.max_attempts)
         self.cursors = Cursors(self.engine)
         self.job_runs = JobRuns(self.engine)
         self.key_locks = KeyLocks(self.engine)
+        self._store_id: str | None = None
         self.metrics = Metrics(self.inbox)
         self.services = Services(self)
         self.services.register("salesforce", _salesforce)
@@ -151,6 +158,7 @@ class Runtime:
         self.registry = registry if registry is not None else build_registry(settings)
         self.workers: list[Worker] = []
         self.inbox.add_listener(self._on_enqueue)
+        self.inbox.on_abandoned = self._on_abandoned
         self.schedules = self.registry.schedules(
             read_schedules_file(settings.schedules_file), settings.schedules
         )
@@ -161,6 +169,16 @@ class Runtime:
             parse_schedule(spec, settings.timezone, source=str(settings.schedules_file), key=flow)
 
     @property
+    def store_id(self) -> str:
+        """A short id of this store, minted once: it makes the store's event ids unique
+        outside it (a recreated store restarts ids at 1; two environments may share an org)."""
+        if self._store_id is None:
+            import uuid
+
+            self._store_id = self.cursors.get_or_create("store.id", uuid.uuid4().hex[:8])
+        return self._store_id
+
+    @property
     def uses_sqlite(self) -> bool:
         return is_sqlite(self.engine)
 
@@ -169,6 +187,22 @@ class Runtime:
         if result.created:
             for worker in self.workers:
                 worker.wake()
+
+    def _on_abandoned(self, event: Event) -> list[NewEvent]:
+        """An event buried because its worker kept dying: count it, say it, mirror it."""
+        self.metrics.dead(event.source, event.flow)
+        log.error(
+            "event dead: its worker stopped too often",
+            event_id=event.id,
+            flow=event.flow,
+            attempts=event.attempts,
+        )
+        return dead_letter_events(
+            self.registry.dead_letter_flow,
+            event,
+            category="internal",
+            message=event.last_error or "the worker handling it stopped",
+        )
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -223,7 +257,10 @@ class Runtime:
             )
         )
         worker = Worker(self, default_worker_name())
-        outcome = worker.run_once(event_id=result.event_id)
+        try:
+            outcome = worker.run_once(event_id=result.event_id)
+        finally:
+            worker.stop()  # ends its heartbeat
         if outcome is not None:
             return outcome
         # Another worker (this process's or another machine's) took it first: wait for it.

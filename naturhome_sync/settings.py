@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from connectors.hubspot_settings import HubSpotSettings
 from connectors.salesforce_settings import SalesforceSettings
 from naturhome_sync.errors import ConfigurationError
+from naturhome_sync.logs import is_secret_name
 from naturhome_sync.paths import shipped_dir
 
 ENV_PREFIX = "NATURHOME_"
@@ -59,6 +60,8 @@ class WorkerSettings(_Section):
     lease_seconds: float = Field(default=300.0, gt=0)
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    #: Rate-limited attempts do not count against max_attempts; they stop after this long.
+    rate_limited_max_age_hours: float = Field(default=48.0, gt=0)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
 
 
@@ -163,9 +166,6 @@ def _configuration_error(exc: ValidationError, env_file: Path | str | None) -> C
     return ConfigurationError(message, source=str(env_file) if env_file else None, key=key)
 
 
-_SECRET_WORDS = ("password", "secret", "token", "private_key", "api_key", "signature")
-
-
 def redacted(settings: BaseModel) -> dict[str, Any]:
     """The settings as plain data with every secret replaced, for ``config show``."""
 
@@ -180,7 +180,7 @@ def redacted(settings: BaseModel) -> dict[str, Any]:
             return [walk(v, name) for v in value]
         if isinstance(value, Path):
             return str(value)
-        if isinstance(value, str) and any(w in name.lower() for w in _SECRET_WORDS) and value:
+        if isinstance(value, str) and value and is_secret_name(name):
             return "**********"
         if isinstance(value, str) and "://" in value and "@" in value:
             return _redact_url_password(value)

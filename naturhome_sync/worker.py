@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from naturhome_sync.deadletters import dead_letter_events, resolution_events
 from naturhome_sync.errors import (
     RETRYABLE_CATEGORIES,
     PermanentConfigError,
@@ -30,7 +31,7 @@ from naturhome_sync.errors import (
 from naturhome_sync.flows import FlowContext, FlowResult
 from naturhome_sync.logs import bound_to_event, get_logger
 from naturhome_sync.retry import backoff_seconds
-from naturhome_sync.store.inbox import Event, NewEvent, RunRecord, utcnow
+from naturhome_sync.store.inbox import Event, RunRecord, utcnow
 
 if TYPE_CHECKING:
     from naturhome_sync.runtime import Runtime
@@ -52,10 +53,19 @@ def decide(
     attempts: int,
     max_attempts: int,
     delay: float,
+    age_seconds: float = 0.0,
+    rate_limited_max_age_seconds: float = 48 * 3600,
 ) -> Decision:
-    """What happens to an event after an attempt (``category`` None means it succeeded)."""
+    """What happens to an event after an attempt (``category`` None means it succeeded).
+
+    Being told to slow down is not a failure of the event: a rate-limited attempt does not
+    spend the attempt budget, only time (up to ``rate_limited_max_age_seconds`` after the
+    event arrived), so a long API-budget stop or a daily limit does not kill the queue.
+    """
     if category is None:
         return Decision("done")
+    if category == "rate_limited" and age_seconds < rate_limited_max_age_seconds:
+        return Decision("retry", delay)
     if category in RETRYABLE_CATEGORIES and attempts < max_attempts:
         return Decision("retry", delay)
     return Decision("dead")
@@ -100,6 +110,7 @@ class Worker:
         self._wake = threading.Event()
         self._current: Event | None = None
         self._current_lock = threading.Lock()
+        self._heartbeat_thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,16 +128,16 @@ class Worker:
     def run_forever(self) -> None:
         """Claim and process until :meth:`stop`; database outages are waited out."""
         settings = self.runtime.settings.worker
-        heartbeat = threading.Thread(
-            target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True
-        )
-        heartbeat.start()
         log.info("worker started", worker=self.name)
         while not self._stop.is_set():
             try:
                 outcome = self.run_once()
             except SQLAlchemyError as exc:
                 log.warning("store unavailable, waiting", worker=self.name, error=str(exc))
+                self._stop.wait(settings.poll_interval_seconds)
+                continue
+            except Exception as exc:  # a bug outside any flow: keep the worker alive
+                log.error("worker loop error", worker=self.name, error=repr(exc), exc_info=exc)
                 self._stop.wait(settings.poll_interval_seconds)
                 continue
             if outcome is None:
@@ -153,7 +164,16 @@ class Worker:
 
     # -- one event ---------------------------------------------------------------------------
 
+    def _ensure_heartbeat(self) -> None:
+        """One heartbeat thread per worker, started with its first event (``run`` too)."""
+        if self._heartbeat_thread is None:
+            self._heartbeat_thread = threading.Thread(
+                target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True
+            )
+            self._heartbeat_thread.start()
+
     def run_once(self, event_id: int | None = None) -> Outcome | None:
+        self._ensure_heartbeat()
         event = self.runtime.inbox.claim(
             self.name, self.runtime.settings.worker.lease_seconds, event_id=event_id
         )
@@ -177,6 +197,12 @@ class Worker:
             return self._record(event, started_at, elapsed, result, error)
 
     def _run_handler(self, event: Event) -> tuple[FlowResult, BaseException | None]:
+        if event.kind == "tick" and self.runtime.inbox.newer_tick_exists(event):
+            # A tick that waited (retries, an outage) while newer ones were enqueued: running
+            # it would repeat the newer run's work. It is done, not dead.
+            return FlowResult(
+                counters={"superseded": 1}, summary="superseded by a newer tick"
+            ), None
         flow = self.runtime.registry.get(event.flow)
         if flow is None:
             return FlowResult(), PermanentConfigError(
@@ -206,6 +232,8 @@ class Worker:
             attempts=event.attempts,
             max_attempts=inbox.max_attempts,
             delay=delay,
+            age_seconds=(utcnow() - event.received_at).total_seconds(),
+            rate_limited_max_age_seconds=settings.worker.rate_limited_max_age_hours * 3600,
         )
         message = describe_error(error) if error else None
         run = RunRecord(
@@ -221,7 +249,8 @@ class Worker:
         )
         metrics = self.runtime.metrics
         if decision.status == "done":
-            follow_ups = list(result.follow_ups) + self._resolution_follow_ups(event)
+            mirror = self.runtime.registry.dead_letter_flow
+            follow_ups = list(result.follow_ups) + resolution_events(mirror, event)
             kept = inbox.complete(event, self.name, run, follow_ups)
             if kept:
                 metrics.processed(event.source, event.flow)
@@ -260,7 +289,13 @@ class Worker:
                 run,
                 error=message,
                 category=category,
-                follow_ups=self._dead_letter_follow_ups(event, error, category, message),
+                follow_ups=dead_letter_events(
+                    self.runtime.registry.dead_letter_flow,
+                    event,
+                    category=category,
+                    message=message,
+                    error=error,
+                ),
             )
             metrics.failed(event.source, event.flow, category)
             if kept:
@@ -279,50 +314,3 @@ class Worker:
             category=category,
             delay_seconds=decision.delay_seconds,
         )
-
-    def _dead_letter_follow_ups(
-        self, event: Event, error: BaseException | None, category: str, message: str
-    ) -> list[NewEvent]:
-        mirror = self.runtime.registry.dead_letter_flow
-        if not mirror or mirror == event.flow:
-            return []
-        payload: dict[str, Any] = {
-            "event_id": event.id,
-            "source": event.source,
-            "flow": event.flow,
-            "category": category,
-            "message": message,
-            "attempts": event.attempts,
-            "occurred_at": utcnow().isoformat(),
-        }
-        if isinstance(error, SyncError):
-            payload["record_id"] = error.record_id
-            payload["external_id"] = error.external_id
-        return [
-            NewEvent(
-                source="internal",
-                kind="dead_letter",
-                flow=mirror,
-                dedupe_key=f"dead:{event.id}:{event.replay_count}",
-                payload=payload,
-                correlation_id=event.correlation_id,
-            )
-        ]
-
-    def _resolution_follow_ups(self, event: Event) -> list[NewEvent]:
-        """A replayed event that succeeds resolves the error mirrored when it died."""
-        mirror = self.runtime.registry.dead_letter_flow
-        if not mirror or mirror == event.flow or not event.replay_count:
-            return []
-        if event.error_category is None:  # a replayed event that had not failed
-            return []
-        return [
-            NewEvent(
-                source="internal",
-                kind="resolved",
-                flow=mirror,
-                dedupe_key=f"resolved:{event.id}:{event.replay_count}",
-                payload={"event_id": event.id, "resolved_at": utcnow().isoformat()},
-                correlation_id=event.correlation_id,
-            )
-        ]

@@ -26,7 +26,6 @@ from naturhome_sync.mapping.merge import (
     is_blank_in_salesforce,
     merge_existing,
     values_equal,
-    write_needed,
 )
 from naturhome_sync.mapping.model import (
     FieldRule,
@@ -65,5 +64,4 @@ __all__ = [
     "merge_existing",
     "submission_date",
     "values_equal",
-    "write_needed",
 ]

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from naturhome_sync.store.db import reading
 from naturhome_sync.store.inbox import utcnow
 from naturhome_sync.store.tables import cursors
 
@@ -15,7 +16,7 @@ class Cursors:
         self.engine = engine
 
     def get(self, name: str) -> str | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             value = conn.execute(sa.select(cursors.c.value).where(cursors.c.name == name)).scalar()
         return None if value is None else str(value)
 
@@ -29,6 +30,19 @@ class Cursors:
         with self.engine.begin() as conn:
             conn.execute(statement)
 
+    def get_or_create(self, name: str, value: str) -> str:
+        """The stored value, or ``value`` stored now if there was none (first writer wins)."""
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(cursors)
+                .values(name=name, value=value, updated_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+        stored = self.get(name)
+        assert stored is not None
+        return stored
+
     def all(self) -> dict[str, str]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return {row.name: row.value for row in conn.execute(sa.select(cursors))}

@@ -2,8 +2,9 @@
 
 SQLite: WAL (readers never block the writer), a busy timeout (writers wait for each other
 instead of failing with ``database is locked``) and ``BEGIN IMMEDIATE`` on every transaction
-(a deferred transaction that reads then writes cannot wait for the lock and fails at once; an
-immediate one takes the write lock up front and waits its turn). That is what lets the HTTP
+that may write (a deferred transaction that reads then writes cannot wait for the lock and
+fails at once; an immediate one takes the write lock up front and waits its turn); pure
+reads go through :func:`reading` and stay deferred. That is what lets the HTTP
 handler, the scheduler and the worker write concurrently in one process.
 
 PostgreSQL: psycopg 3; ``postgresql://`` URLs are accepted as they are usually written.
@@ -14,8 +15,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+READ_ONLY = "naturhome_read_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite its transactions do not take the write lock
+    (``BEGIN`` instead of ``BEGIN IMMEDIATE``), so metrics, ``events list`` and pollers of
+    the inbox never queue behind the writers. Use as ``with reading(engine) as conn:``."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def normalise_url(url: str) -> str:
@@ -62,6 +72,8 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (see reading()) begin deferred: under WAL they never wait for the writer.
+        deferred = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine

@@ -18,6 +18,7 @@ Semantics (DESIGN.md §4):
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from naturhome_sync.store.db import reading
 from naturhome_sync.store.tables import inbox_events, job_runs
 
 EventStatus = Literal["pending", "running", "done", "dead"]
@@ -35,6 +37,18 @@ EventStatus = Literal["pending", "running", "done", "dead"]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+#: ``inbox_events.dedupe_key`` holds 255 characters; longer keys keep a readable head and
+#: a hash of the whole, so they stay unique (a refused insert would 503 the sender forever).
+_KEY_LIMIT = 255
+
+
+def stored_key(dedupe_key: str) -> str:
+    if len(dedupe_key) <= _KEY_LIMIT:
+        return dedupe_key
+    digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()
+    return f"{dedupe_key[:180]}...#sha256:{digest}"
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,9 @@ class Inbox:
         self.engine = engine
         self.max_attempts = max_attempts
         self._listeners: list[EnqueueListener] = []
+        #: Follow-ups of an event buried because its worker kept dying (set by the runtime:
+        #: the dead-letter mirror's event); called inside the burying transaction.
+        self.on_abandoned: Callable[[Event], list[NewEvent]] | None = None
 
     def add_listener(self, listener: EnqueueListener) -> None:
         """Call ``listener`` after each committed enqueue (metrics, waking the worker)."""
@@ -184,8 +201,7 @@ class Inbox:
     def enqueue(self, event: NewEvent) -> EnqueueResult:
         with self.engine.begin() as conn:
             result = self._insert(conn, event, utcnow())
-        for listener in self._listeners:
-            listener(result, event)
+        self._notify([(result, event)])
         return result
 
     def enqueue_many(self, events: Sequence[NewEvent]) -> list[EnqueueResult]:
@@ -193,9 +209,7 @@ class Inbox:
         now = utcnow()
         with self.engine.begin() as conn:
             results = [self._insert(conn, event, now) for event in events]
-        for result, event in zip(results, events, strict=True):
-            for listener in self._listeners:
-                listener(result, event)
+        self._notify(list(zip(results, events, strict=True)))
         return results
 
     def _insert(self, conn: Connection, event: NewEvent, now: datetime) -> EnqueueResult:
@@ -204,7 +218,7 @@ class Inbox:
             "source": event.source,
             "kind": event.kind,
             "flow": event.flow,
-            "dedupe_key": event.dedupe_key,
+            "dedupe_key": stored_key(event.dedupe_key),
             "payload": event.payload,
             "status": "pending",
             "attempts": 0,
@@ -217,7 +231,7 @@ class Inbox:
         if new_id is not None:
             return EnqueueResult(int(new_id), True, correlation_id)
         existing = conn.execute(
-            _FIND, {"source": event.source, "dedupe_key": event.dedupe_key}
+            _FIND, {"source": event.source, "dedupe_key": stored_key(event.dedupe_key)}
         ).one()
         return EnqueueResult(int(existing.id), False, existing.correlation_id)
 
@@ -237,33 +251,63 @@ class Inbox:
                 candidate = conn.execute(query, {"now": now, "event_id": event_id}).first()
                 if candidate is None:
                     return None
-                if candidate.status == "running" and candidate.attempts >= self.max_attempts:
-                    conn.execute(
-                        inbox_events.update()
-                        .where(inbox_events.c.id == candidate.id)
-                        .values(
-                            status="dead",
-                            finished_at=now,
-                            lease_owner=None,
-                            lease_expires_at=None,
-                            error_category="internal",
-                            last_error=(
-                                f"lease expired after attempt {candidate.attempts} of "
-                                f"{self.max_attempts}: the worker handling it stopped"
-                            ),
-                        )
-                    )
-                    continue
-                row = conn.execute(
-                    _TAKE,
-                    {
-                        "event_id": candidate.id,
-                        "owner": owner,
-                        "expires": now + timedelta(seconds=lease_seconds),
-                        "now": now,
-                    },
-                ).one()
-                return Event.from_row(row)
+                if candidate.status != "running" or candidate.attempts < self.max_attempts:
+                    row = conn.execute(
+                        _TAKE,
+                        {
+                            "event_id": candidate.id,
+                            "owner": owner,
+                            "expires": now + timedelta(seconds=lease_seconds),
+                            "now": now,
+                        },
+                    ).one()
+                    return Event.from_row(row)
+                enqueued = self._bury_abandoned(conn, candidate.id, now)
+            self._notify(enqueued)
+
+    def _bury_abandoned(
+        self, conn: Connection, event_id: int, now: datetime
+    ) -> list[tuple[EnqueueResult, NewEvent]]:
+        """Dead after its worker died once too often: recorded, reported, mirrored like any."""
+        row = conn.execute(
+            inbox_events.update()
+            .where(inbox_events.c.id == event_id)
+            .values(
+                status="dead",
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+                error_category="internal",
+                last_error=sa.literal("lease expired after attempt ")
+                + sa.cast(inbox_events.c.attempts, sa.String)
+                + f" of {self.max_attempts}: the worker handling it stopped",
+            )
+            .returning(*inbox_events.c)
+        ).one()
+        buried = Event.from_row(row)
+        conn.execute(
+            job_runs.insert(),
+            {
+                "event_id": buried.id,
+                "flow": buried.flow,
+                "trigger": "lease_expired",
+                "attempt": buried.attempts,
+                "worker": None,
+                "started_at": buried.started_at or now,
+                "finished_at": now,
+                "status": "dead",
+                "counters": {},
+                "summary": None,
+                "error": buried.last_error,
+            },
+        )
+        follow_ups = self.on_abandoned(buried) if self.on_abandoned else []
+        return [(self._insert(conn, follow_up, now), follow_up) for follow_up in follow_ups]
+
+    def _notify(self, enqueued: Sequence[tuple[EnqueueResult, NewEvent]]) -> None:
+        for result, event in enqueued:
+            for listener in self._listeners:
+                listener(result, event)
 
     def extend_lease(self, event_id: int, owner: str, lease_seconds: float) -> bool:
         with self.engine.begin() as conn:
@@ -381,9 +425,7 @@ class Inbox:
                 },
             )
             results = [self._insert(conn, follow_up, now) for follow_up in follow_ups]
-        for result, follow_up in zip(results, follow_ups, strict=True):
-            for listener in self._listeners:
-                listener(result, follow_up)
+        self._notify(list(zip(results, follow_ups, strict=True)))
         return True
 
     def replay(
@@ -436,28 +478,45 @@ class Inbox:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, event_id: int) -> Event | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(sa.select(inbox_events).where(inbox_events.c.id == event_id)).first()
         return Event.from_row(row) if row else None
 
     def find(self, source: str, dedupe_key: str) -> Event | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 sa.select(inbox_events).where(
-                    inbox_events.c.source == source, inbox_events.c.dedupe_key == dedupe_key
+                    inbox_events.c.source == source,
+                    inbox_events.c.dedupe_key == stored_key(dedupe_key),
                 )
             ).first()
         return Event.from_row(row) if row else None
 
+    def newer_tick_exists(self, event: Event) -> bool:
+        """Is there a later scheduler tick of the same flow than ``event``?"""
+        with reading(self.engine) as conn:
+            newer = conn.execute(
+                sa.select(inbox_events.c.id)
+                .where(
+                    inbox_events.c.source == event.source,
+                    inbox_events.c.kind == "tick",
+                    inbox_events.c.flow == event.flow,
+                    inbox_events.c.id > event.id,
+                    inbox_events.c.received_at > event.received_at,
+                )
+                .limit(1)
+            ).first()
+        return newer is not None
+
     def runs_of(self, event_id: int) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 sa.select(job_runs).where(job_runs.c.event_id == event_id).order_by(job_runs.c.id)
             ).mappings()
             return [dict(row) for row in rows]
 
     def depth_by_status(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 sa.select(inbox_events.c.status, sa.func.count()).group_by(inbox_events.c.status)
             ).all()
@@ -468,7 +527,7 @@ class Inbox:
     def oldest_pending_age(self, now: datetime | None = None) -> float:
         """Seconds since the oldest due pending event became due (0 when none waits)."""
         now = now or utcnow()
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             oldest = conn.execute(
                 sa.select(sa.func.min(inbox_events.c.available_at)).where(
                     inbox_events.c.status == "pending", inbox_events.c.available_at <= now
@@ -501,5 +560,5 @@ class Inbox:
             query = query.where(inbox_events.c.received_at >= since)
         if limit:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [Event.from_row(row) for row in conn.execute(query)]

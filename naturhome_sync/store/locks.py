@@ -3,27 +3,36 @@
 Some work must not run twice at once for the same thing even when the events differ: two
 quote requests of the same new client, filed by two workers on two machines, would both
 read "no such contact" and create a household each. A flow wraps that critical section in
-``runtime.key_locks.hold("intake:<e-mail>")``.
+``runtime.key_locks.hold("lead_intake:<e-mail>")``.
 
 PostgreSQL: a session-level advisory lock on a connection held for the section (released
 explicitly, and by PostgreSQL itself if the process dies), so any number of processes on any
-number of machines agree. SQLite: one worker process by design, so a lock per key inside the
-process is enough. Waiting is bounded: past ``timeout`` the section is not entered and a
-:class:`TransientError` sends the event back to the queue.
+number of machines agree. SQLite (one file, one machine, but possibly a ``serve`` and a
+``run`` at once): a row in ``key_locks``, taken under SQLite's write lock, with an expiry so
+a process that died holding it blocks the key for ``ttl`` at most. Waiting is bounded: past
+``timeout`` the section is not entered and a :class:`TransientError` sends the event back
+to the queue.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.dialects import sqlite
 
 from naturhome_sync.errors import TransientError
+from naturhome_sync.store.inbox import stored_key, utcnow
+from naturhome_sync.store.tables import key_locks
 
 _POLL_S = 0.05
 
@@ -35,19 +44,19 @@ def lock_id(key: str) -> int:
 
 
 class KeyLocks:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, ttl: float = 15 * 60) -> None:
         self.engine = engine
-        self._local: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
+        self.ttl = ttl
 
     @contextmanager
     def hold(self, key: str, *, timeout: float = 120.0) -> Iterator[None]:
-        if self.engine.dialect.name == "postgresql":
-            with self._advisory(key, timeout):
-                yield
-        else:
-            with self._in_process(key, timeout):
-                yield
+        hold = self._advisory if self.engine.dialect.name == "postgresql" else self._row
+        with hold(key, timeout):
+            yield
+
+    @staticmethod
+    def _busy(key: str) -> TransientError:
+        return TransientError(f"{key} is busy elsewhere", code="KEY_LOCKED")
 
     @contextmanager
     def _advisory(self, key: str, timeout: float) -> Iterator[None]:
@@ -57,7 +66,7 @@ class KeyLocks:
             while not conn.execute(sa.select(sa.func.pg_try_advisory_lock(ident))).scalar():
                 conn.rollback()  # do not sit in a transaction while waiting
                 if time.monotonic() > deadline:
-                    raise TransientError(f"{key} is busy elsewhere", code="KEY_LOCKED")
+                    raise self._busy(key)
                 time.sleep(_POLL_S)
             conn.commit()
             try:
@@ -67,12 +76,36 @@ class KeyLocks:
                 conn.commit()
 
     @contextmanager
-    def _in_process(self, key: str, timeout: float) -> Iterator[None]:
-        with self._guard:
-            lock = self._local.setdefault(key, threading.Lock())
-        if not lock.acquire(timeout=timeout):
-            raise TransientError(f"{key} is busy elsewhere", code="KEY_LOCKED")
+    def _row(self, key: str, timeout: float) -> Iterator[None]:
+        row_key = stored_key(key)
+        holder = (
+            f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+        )
+        deadline = time.monotonic() + timeout
+        while not self._take_row(row_key, holder):
+            if time.monotonic() > deadline:
+                raise self._busy(key)
+            time.sleep(_POLL_S)
         try:
             yield
         finally:
-            lock.release()
+            with self.engine.begin() as conn:
+                conn.execute(
+                    key_locks.delete().where(
+                        key_locks.c.key == row_key, key_locks.c.holder == holder
+                    )
+                )
+
+    def _take_row(self, row_key: str, holder: str) -> bool:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                key_locks.delete().where(key_locks.c.key == row_key, key_locks.c.expires_at < now)
+            )
+            taken = conn.execute(
+                sqlite.insert(key_locks)
+                .values(key=row_key, holder=holder, expires_at=now + timedelta(seconds=self.ttl))
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(key_locks.c.key)
+            ).first()
+        return taken is not None

@@ -228,3 +228,20 @@ def test_mappings_check_names_file_and_key_of_each_problem(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "hubspot_quote_request.yaml" in result.stderr
     assert "Budjet__c" in result.stderr
+
+
+def test_an_unreachable_store_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "down.env"
+    path.write_text(
+        "NATURHOME_DATABASE__URL=postgresql://nobody@127.0.0.1:1/none?connect_timeout=1\n"
+    )
+    listed = cli(path, "events", "list")
+    assert listed.exit_code == 1
+    assert "store unreachable (OperationalError)" in listed.stderr
+    assert "Traceback" not in listed.output
+    doctor = cli(path, "doctor", "--json")
+    assert doctor.exit_code == 1
+    findings = json.loads(doctor.stdout)["findings"]
+    store = [f for f in findings if f["area"] == "store"]
+    assert store[0]["severity"] == "error"
+    assert store[0]["message"].startswith("store unreachable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -228,3 +229,32 @@ def test_threads_claim_each_event_once(runtime: Runtime, workers: int) -> None:
         t.join()
     assert len(claimed) == 60 and len(set(claimed)) == 60
     assert inbox.depth_by_status()["done"] == 60
+
+
+def test_keys_longer_than_the_column_are_stored_once_and_found(runtime: Runtime) -> None:
+    long_key = "event:" + "x" * 400
+    first = runtime.inbox.enqueue(probe_event(long_key))
+    again = runtime.inbox.enqueue(probe_event(long_key))
+    other = runtime.inbox.enqueue(probe_event(long_key + "y"))  # same head, other key
+    assert first.created and not again.created and other.created
+    assert again.event_id == first.event_id != other.event_id
+    found = runtime.inbox.find("testing", long_key)
+    assert found is not None and found.id == first.event_id
+    assert len(found.dedupe_key) <= 255
+
+
+def test_sqlite_reads_do_not_wait_for_a_writer(settings_factory: Any) -> None:
+    import sqlalchemy as sa
+
+    # No busy timeout: a read that wanted the write lock would fail at once ("locked").
+    runtime = Runtime(settings_factory(database={"sqlite_busy_timeout_ms": 0}))
+    runtime.upgrade()
+    runtime.inbox.enqueue(probe_event("r"))
+    with runtime.engine.begin() as writer:  # holds SQLite's write lock (BEGIN IMMEDIATE)
+        writer.execute(sa.text("UPDATE inbox_events SET attempts = attempts"))
+        listed = runtime.inbox.list()
+        depth = runtime.inbox.depth_by_status()
+        assert runtime.cursors.get("nothing") is None
+    assert [e.dedupe_key for e in listed] == ["r"]
+    assert depth["pending"] == 1
+    runtime.close()

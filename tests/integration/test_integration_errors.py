@@ -20,6 +20,7 @@ import requests
 from simple_salesforce import Salesforce
 
 from connectors.salesforce_transport import emulator_session
+from jobs.integration_errors import event_key
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.settings import Settings
 from naturhome_sync.store.inbox import NewEvent
@@ -57,8 +58,9 @@ class Org:
             object_pairs_hook=dict,
         )
 
-    def errors_of(self, event_id: int) -> list[dict[str, Any]]:
-        soql = f"SELECT {FIELDS} FROM Integration_Error__c WHERE Event_Id__c = '{event_id}'"
+    def errors_of(self, runtime: Runtime, event_id: int) -> list[dict[str, Any]]:
+        key = event_key(runtime, event_id)
+        soql = f"SELECT {FIELDS} FROM Integration_Error__c WHERE Event_Id__c = '{key}'"
         records: list[dict[str, Any]] = self.sf.query_all(soql)["records"]
         return records
 
@@ -134,7 +136,7 @@ def test_a_dead_event_is_mirrored_and_resolved_by_a_successful_replay(
     before = datetime.now(UTC).replace(microsecond=0)
     event_id = enqueue_probe(runtime, "bad-input", fail="permanent_data")
     assert drain(runtime) == [("probe", "dead"), ("integration_errors", "done")]
-    (record,) = org.errors_of(event_id)
+    (record,) = org.errors_of(runtime, event_id)
     assert record["Category__c"] == "permanent_data"
     assert (record["Flow__c"], record["Source__c"]) == ("probe", "testing")
     assert record["Message__c"] == "probe asked to fail (permanent_data) on attempt 1"
@@ -145,7 +147,7 @@ def test_a_dead_event_is_mirrored_and_resolved_by_a_successful_replay(
     fix_payload(runtime, event_id, {"note": "fixed by the operator"})
     assert runtime.inbox.replay([event_id], by="test") == [event_id]
     assert drain(runtime) == [("probe", "done"), ("integration_errors", "done")]
-    (resolved,) = org.errors_of(event_id)
+    (resolved,) = org.errors_of(runtime, event_id)
     assert resolved["Id"] == record["Id"]
     assert resolved["Resolved__c"] is True
     assert resolved["Message__c"] == record["Message__c"]  # what went wrong stays readable
@@ -162,7 +164,7 @@ def test_an_event_that_exhausts_its_attempts_is_mirrored_with_them(
         ("probe", "dead"),
         ("integration_errors", "done"),
     ]
-    (record,) = org.errors_of(event_id)
+    (record,) = org.errors_of(runtime, event_id)
     assert (record["Category__c"], record["Attempts__c"]) == ("internal", 3.0)
     assert record["Message__c"].startswith("RuntimeError: probe asked to fail (internal)")
 
@@ -170,10 +172,10 @@ def test_an_event_that_exhausts_its_attempts_is_mirrored_with_them(
 def test_dying_again_updates_the_same_record(runtime: Runtime, org: Org) -> None:
     event_id = enqueue_probe(runtime, "still-bad", fail="permanent_config")
     drain(runtime)
-    (first,) = org.errors_of(event_id)
+    (first,) = org.errors_of(runtime, event_id)
     runtime.inbox.replay([event_id], by="test")  # replayed without a fix: dies again
     assert drain(runtime) == [("probe", "dead"), ("integration_errors", "done")]
-    (again,) = org.errors_of(event_id)
+    (again,) = org.errors_of(runtime, event_id)
     assert again["Id"] == first["Id"] and again["Resolved__c"] is False
     assert sf_datetime(again["Occurred_At__c"]) >= sf_datetime(first["Occurred_At__c"])
     assert org.calls("PATCH", UPSERT_PATH) == 2
@@ -196,12 +198,12 @@ def test_the_mirror_retries_when_salesforce_is_unavailable(runtime: Runtime, org
     assert [r["status"] for r in runs] == ["retrying", "succeeded"]
     assert "SERVER_UNAVAILABLE" in (runs[0]["error"] or "")
     assert org.calls("PATCH", UPSERT_PATH) == 3
-    (record,) = org.errors_of(event_id)
+    (record,) = org.errors_of(runtime, event_id)
     assert record["Category__c"] == "auth"
 
     runtime.inbox.replay([mirror.id], by="test")  # the mirror itself, once more
     assert drain(runtime) == [("integration_errors", "done")]
-    assert [r["Id"] for r in org.errors_of(event_id)] == [record["Id"]]
+    assert [r["Id"] for r in org.errors_of(runtime, event_id)] == [record["Id"]]
 
 
 def test_without_salesforce_no_mirror_is_enqueued(
@@ -214,3 +216,40 @@ def test_without_salesforce_no_mirror_is_enqueued(
         assert drain(runtime) == [("probe", "dead")]
     finally:
         runtime.close()
+
+
+def test_a_resolution_that_overtakes_its_dead_letter_still_ends_resolved(
+    runtime: Runtime, org: Org
+) -> None:
+    """The dead letter waits (Salesforce was down), the operator replays, the replay
+    succeeds and its 'resolved' runs first: the record must still end resolved."""
+    event_id = enqueue_probe(runtime, "overtaken", fail="permanent_data")
+    worker = runtime.new_worker()
+    assert worker.run_once(event_id=event_id).status == "dead"  # type: ignore[union-attr]
+    dead_letter = runtime.inbox.find("internal", f"dead:{event_id}:0")
+    assert dead_letter is not None and dead_letter.status == "pending"
+
+    fix_payload(runtime, event_id, {"note": "fixed"})
+    runtime.inbox.replay([event_id], by="test")
+    assert worker.run_once(event_id=event_id).status == "done"  # type: ignore[union-attr]
+    resolution = runtime.inbox.find("internal", f"resolved:{event_id}:1")
+    assert resolution is not None
+    first = worker.run_once(event_id=resolution.id)
+    assert first is not None and first.counters == {"errors_resolved": 0}
+    assert org.errors_of(runtime, event_id) == []  # nothing mirrored yet
+
+    late = worker.run_once(event_id=dead_letter.id)
+    assert late is not None and late.status == "done"
+    (record,) = org.errors_of(runtime, event_id)
+    assert record["Resolved__c"] is True
+    assert record["Category__c"] == "permanent_data"
+
+
+def test_error_keys_are_scoped_by_the_store(runtime: Runtime, org: Org) -> None:
+    event_id = enqueue_probe(runtime, "scoped", fail="permanent_data")
+    drain(runtime)
+    (record,) = org.errors_of(runtime, event_id)
+    store_id, _, number = record["Event_Id__c"].partition(":")
+    assert number == str(event_id)
+    assert len(store_id) == 8 and store_id == runtime.store_id
+    assert runtime.cursors.get("store.id") == store_id  # minted once, kept in the store

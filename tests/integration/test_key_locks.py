@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from naturhome_sync.errors import TransientError
-from naturhome_sync.store import create_db_engine
+from naturhome_sync.store import create_db_engine, upgrade
 from naturhome_sync.store.locks import KeyLocks, lock_id
 
 
@@ -22,11 +22,8 @@ def test_lock_ids_are_stable_signed_64_bit() -> None:
 def test_a_key_is_held_by_one_holder_at_a_time(database_url: str) -> None:
     # Two engines = two independent connection pools, as two processes would have.
     first, second = create_db_engine(database_url), create_db_engine(database_url)
-    with first.begin() as conn:  # the SQLite file must exist for both engines
-        conn.execute(sa.text("SELECT 1"))
-    same_process = database_url.startswith("sqlite")
-    locks_a = KeyLocks(first)
-    locks_b = locks_a if same_process else KeyLocks(second)
+    upgrade(first)
+    locks_a, locks_b = KeyLocks(first), KeyLocks(second)
     inside: list[str] = []
     entered = threading.Event()
 
@@ -53,10 +50,8 @@ def test_a_key_is_held_by_one_holder_at_a_time(database_url: str) -> None:
 def test_waiting_too_long_is_a_transient_error(database_url: str) -> None:
     engine = create_db_engine(database_url)
     other = create_db_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("SELECT 1"))
-    locks = KeyLocks(engine)
-    rival = locks if database_url.startswith("sqlite") else KeyLocks(other)
+    upgrade(engine)
+    locks, rival = KeyLocks(engine), KeyLocks(other)
     released = threading.Event()
     held = threading.Event()
 
@@ -76,3 +71,18 @@ def test_waiting_too_long_is_a_transient_error(database_url: str) -> None:
         pass  # free again once released
     engine.dispose()
     other.dispose()
+
+
+def test_a_sqlite_lock_left_by_a_dead_process_expires(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'locks.db'}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    dead = KeyLocks(engine, ttl=0.3)
+    holding = dead.hold("orphan")
+    holding.__enter__()  # never released: its process "died"
+    survivor = KeyLocks(create_db_engine(url))
+    with pytest.raises(TransientError), survivor.hold("orphan", timeout=0.1):
+        pass
+    time.sleep(0.35)
+    with survivor.hold("orphan", timeout=1):
+        pass  # the expired row no longer blocks

@@ -167,3 +167,99 @@ def test_worker_run_forever_wakes_on_enqueue_and_stops(settings_factory: Any) ->
         thread.join(timeout=5)
         runtime.close()
     assert not thread.is_alive()
+
+
+def test_a_manual_run_keeps_its_lease_alive(settings_factory: Any) -> None:
+    settings = settings_factory(worker={"lease_seconds": 0.6})
+    runtime = Runtime(settings)
+    runtime.upgrade()
+    import threading
+
+    outcomes = []
+    thread = threading.Thread(
+        target=lambda: outcomes.append(runtime.run_flow("probe", payload={"sleep": 1.5}))
+    )
+    thread.start()
+    stolen = []
+    while thread.is_alive():
+        stolen.append(runtime.inbox.claim("rival", 30))
+        time.sleep(0.1)
+    thread.join()
+    assert [s for s in stolen if s is not None] == []  # the heartbeat kept the lease
+    assert outcomes[0].status == "done"
+    assert outcomes[0].attempts == 1
+    runtime.close()
+
+
+def test_the_worker_loop_survives_an_unexpected_error(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    real_claim = runtime.inbox.claim
+    calls = {"n": 0}
+
+    def flaky_claim(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug outside any flow")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(runtime.inbox, "claim", flaky_claim)
+    event_id = enqueue_probe(runtime, "after-bug")
+    worker = runtime.new_worker()
+    thread = threading.Thread(target=worker.run_forever)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while runtime.inbox.get(event_id).status != "done":  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the worker died with the first error"
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+        thread.join(timeout=5)
+    assert calls["n"] >= 2
+
+
+def test_an_event_whose_worker_keeps_dying_is_recorded_and_mirrored(runtime: Runtime) -> None:
+    mirrored: list[dict[str, object]] = []
+
+    def mirror(ctx: FlowContext) -> FlowResult:
+        mirrored.append(ctx.event.payload)
+        return FlowResult()
+
+    runtime.registry.add(Flow(name="error_mirror", handler=mirror, description="test"))
+    runtime.registry.dead_letter_flow = "error_mirror"
+    event_id = enqueue_probe(runtime, "kills-workers")
+    for _ in range(3):  # max_attempts = 3: three workers take it and die
+        assert runtime.inbox.claim("doomed", 0.05) is not None
+        time.sleep(0.1)
+    drain(runtime)  # the next claim buries it, then the mirror event runs
+    event = runtime.inbox.get(event_id)
+    assert event is not None and event.status == "dead"
+    (run,) = runtime.inbox.runs_of(event_id)
+    assert (run["trigger"], run["status"], run["attempt"]) == ("lease_expired", "dead", 3)
+    assert mirrored and mirrored[0]["event_id"] == event_id
+    assert mirrored[0]["category"] == "internal"
+    assert "lease expired after attempt 3 of 3" in str(mirrored[0]["message"])
+    metrics = runtime.metrics.render().decode()
+    assert 'naturhome_sync_events_dead_total{flow="probe",source="testing"} 1.0' in metrics
+
+
+def test_an_older_tick_still_waiting_is_superseded_by_a_newer_one(runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from naturhome_sync.scheduler import tick_event
+    from naturhome_sync.store.inbox import utcnow
+
+    now = utcnow()
+    old = runtime.inbox.enqueue(tick_event("probe", now - timedelta(minutes=10))).event_id
+    time.sleep(0.01)  # received later
+    new = runtime.inbox.enqueue(tick_event("probe", now)).event_id
+    worker = runtime.new_worker()
+    first = worker.run_once(event_id=old)
+    assert first is not None and first.status == "done"
+    assert first.counters == {"superseded": 1}
+    second = worker.run_once(event_id=new)
+    assert second is not None and second.counters == {"probed": 1}
+    assert probe_counts(runtime.engine) == {new: 1}  # the flow ran once, for the newest tick

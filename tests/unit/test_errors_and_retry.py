@@ -75,3 +75,33 @@ def test_decision_table(category: str | None, attempts: int, expected: str) -> N
     decision = decide(category=category, attempts=attempts, max_attempts=3, delay=1.5)
     assert decision.status == expected
     assert decision.delay_seconds == (1.5 if expected == "retry" else 0)
+
+
+def test_rate_limited_attempts_spend_time_not_the_attempt_budget() -> None:
+    still_young = decide(
+        category="rate_limited",
+        attempts=30,
+        max_attempts=3,
+        delay=900,
+        age_seconds=3600,
+        rate_limited_max_age_seconds=48 * 3600,
+    )
+    assert (still_young.status, still_young.delay_seconds) == ("retry", 900)
+    too_old = decide(
+        category="rate_limited",
+        attempts=30,
+        max_attempts=3,
+        delay=900,
+        age_seconds=49 * 3600,
+        rate_limited_max_age_seconds=48 * 3600,
+    )
+    assert too_old.status == "dead"
+    transient = decide(
+        category="transient",
+        attempts=3,
+        max_attempts=3,
+        delay=1,
+        age_seconds=10,
+        rate_limited_max_age_seconds=48 * 3600,
+    )
+    assert transient.status == "dead"  # other categories keep their budget

@@ -80,3 +80,20 @@ def test_json_lines_carry_level_timestamp_and_logger() -> None:
     assert line["logger"] == "naturhome_sync.x"
     assert str(line["timestamp"]).endswith("Z")
     assert line["count"] == 3
+
+
+def test_tracebacks_carry_no_frame_locals() -> None:
+    stream = _capture()
+
+    def login() -> None:
+        password = "hunter2-IN-A-LOCAL"  # noqa: F841 - what a traceback with locals would show
+        raise RuntimeError("login failed")
+
+    try:
+        login()
+    except RuntimeError:
+        get_logger("test").exception("could not log in")
+    output = stream.getvalue()
+    assert "hunter2-IN-A-LOCAL" not in output
+    line = _lines(stream)[0]
+    assert line["exception"][0]["exc_value"] == "login failed"  # type: ignore[index]

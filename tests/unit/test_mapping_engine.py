@@ -23,7 +23,6 @@ from naturhome_sync.mapping import (
     load_mappings,
     merge_existing,
     values_equal,
-    write_needed,
 )
 from naturhome_sync.sfschema import Schema, load_schema
 
@@ -683,11 +682,11 @@ def test_values_equal_normalises_what_salesforce_returns(
     assert values_equal(ours, theirs) is equal
 
 
-def test_write_needed_and_changed_fields() -> None:
+def test_changed_fields() -> None:
     values = {"Budget__c": Decimal("450000.00"), "Desired_Start__c": date(2027, 3, 1)}
     same = {"Id": "006", "Budget__c": 450000.0, "Desired_Start__c": "2027-03-01"}
-    assert not write_needed(values, same)
-    assert write_needed(values, None)
+    assert changed_fields(values, same) == {}
+    assert changed_fields(values, None) == values
     assert changed_fields(values, {**same, "Budget__c": 400000.0}) == {
         "Budget__c": Decimal("450000.00")
     }

@@ -216,3 +216,29 @@ def test_the_budget_stops_non_urgent_calls_and_the_org_stops_everyone(
     assert refused.value.code == "REQUEST_LIMIT_EXCEEDED"
     assert refused.value.retry_after == 15 * 60
     assert emulator.calls("GET", "/query") == before + 1
+
+
+@pytest.mark.live
+def test_each_thread_counts_its_own_calls_on_a_shared_client(
+    make_client: Callable[..., SalesforceClient],
+) -> None:
+    import threading
+
+    client = make_client()
+    client.query("SELECT Id FROM User LIMIT 1")  # log in before the threads start
+    before = client.api_calls
+    counts: dict[str, int] = {}
+
+    def work(name: str, calls: int) -> None:
+        start = client.thread_api_calls
+        for _ in range(calls):
+            client.query("SELECT Id FROM User LIMIT 1")
+        counts[name] = client.thread_api_calls - start
+
+    threads = [threading.Thread(target=work, args=(f"t{n}", n)) for n in (3, 5, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counts == {"t3": 3, "t5": 5, "t7": 7}
+    assert client.api_calls - before == 15
