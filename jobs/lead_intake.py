@@ -212,7 +212,7 @@ class LeadIntake:
         self, ctx: FlowContext, submission: Submission, mapped: MappedRecords, email: str
     ) -> FlowResult:
         client = ctx.runtime.services.salesforce
-        calls_before = client.api_calls
+        calls_before = client.thread_api_calls
         links = file_links(submission)
         answer = client.composite(
             read_requests(
@@ -239,7 +239,10 @@ class LeadIntake:
         plan = planned(True)
         if ctx.dry_run:
             return FlowResult(
-                counters={**plan.counters, "salesforce_api_calls": client.api_calls - calls_before},
+                counters={
+                    **plan.counters,
+                    "salesforce_api_calls": client.thread_api_calls - calls_before,
+                },
                 summary="would write: " + ("; ".join(plan.lines()) or "nothing"),
             )
         try:
@@ -257,7 +260,7 @@ class LeadIntake:
         counters.update(plan.counters)
         counters["files_attached"] -= refused
         counters["files_failed"] += refused
-        counters["salesforce_api_calls"] = client.api_calls - calls_before
+        counters["salesforce_api_calls"] = client.thread_api_calls - calls_before
         follow_ups = [
             NewEvent(
                 source="internal",

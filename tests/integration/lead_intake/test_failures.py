@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import requests
 
+from jobs.integration_errors import event_key
+
 Quote = Callable[..., dict[str, str]]
 File = Callable[..., dict[str, str]]
 LOGIN = "POST /services/Soap/u/59.0"
@@ -202,7 +204,7 @@ def test_a_request_that_cannot_be_mapped_dies_with_a_readable_reason(
         "SELECT Event_Id__c, Flow__c, Category__c, Message__c, External_Id__c, Resolved__c "
         "FROM Integration_Error__c"
     )
-    assert error["Event_Id__c"] == str(event.id)
+    assert error["Event_Id__c"] == event_key(harness.runtime, event.id)
     assert error["Flow__c"] == "lead_intake"
     assert error["Category__c"] == "permanent_data"
     assert error["External_Id__c"] == sent["conversion_id"]

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from connectors.hubspot_models import Submission
+from jobs.hubspot_intake import submission_event
+
 Quote = Callable[..., dict[str, str]]
 
 pytestmark = pytest.mark.postgres
@@ -55,3 +58,40 @@ def test_two_requests_of_one_new_client_at_once_share_one_account(
     opportunities = harness.query("SELECT AccountId FROM Opportunity")
     assert len(opportunities) == 2
     assert len({o["AccountId"] for o in opportunities}) == 1
+
+
+def test_each_intake_counts_its_own_salesforce_calls_beside_other_workers(
+    postgres_harness: Any, quote: Quote
+) -> None:
+    """The client is shared by the four workers: an intake's ``salesforce_api_calls`` must
+    not include the calls other intakes made meanwhile."""
+    harness = postgres_harness
+    # Slow reads keep the four intakes in flight together.
+    harness.salesforce_fault(method="POST", path="/composite$", latency_ms=300, times=4)
+    before = harness.salesforce_api_calls()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sent = list(
+            pool.map(
+                lambda n: harness.submit(quote(f"client.{n}@example.lu"), deliver="none"),
+                range(4),
+            )
+        )
+    harness.runtime.inbox.enqueue_many(
+        [
+            submission_event(
+                Submission.from_forms_api(harness.form_guid, submitted), received_via="poller"
+            )
+            for submitted in (harness.stored_submission(a["conversion_id"]) for a in sent)
+        ]
+    )
+    harness.wait_idle()
+    spent = harness.salesforce_api_calls() - before
+
+    counted = [
+        harness.runs(harness.intake_event(a["conversion_id"]))[-1]["counters"][
+            "salesforce_api_calls"
+        ]
+        for a in sent
+    ]
+    assert counted == [2, 2, 2, 2]  # read + graph, each its own
+    assert spent == 8
