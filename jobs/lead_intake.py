@@ -13,7 +13,8 @@ filed in two Salesforce API calls when the client is new and the files are ordin
    never goes to the storage host); a file too large, unreachable or refused becomes a French
    warning line on the dossier (``Intake_Warnings__c``) and never fails the request. A file
    that failed transiently (host unreachable, 5xx, rate limit) is fetched again by a
-   follow-up event, 10, 20 then 40 minutes later (:func:`file_retry_event`);
+   follow-up event, 10, 20 then 40 minutes later
+   (:func:`jobs.lead_intake_files.file_retry_event`);
 4. **score** the dossier (``config/scoring.yaml``) and pick its owner
    (``config/lead_intake.yaml``);
 5. **write** (one Composite Graph, all or nothing): see :mod:`jobs.lead_intake_plan`. When
@@ -49,7 +50,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import timedelta
 
 from connectors.hubspot_models import Submission
 from connectors.hubspot_settings import HubSpotSettings
@@ -62,7 +62,10 @@ from jobs.lead_intake_files import (
     FileOutcome,
     download_warning,
     file_links,
+    file_retry_delay,
+    file_retry_event,
     file_warning_prefix,
+    next_file_retry,
 )
 from jobs.lead_intake_plan import (
     FILE_NODE,
@@ -85,17 +88,12 @@ from naturhome_sync.errors import (
 from naturhome_sync.flows import Flow, FlowContext, FlowRegistry, FlowResult
 from naturhome_sync.mapping import MappedRecords, apply_mapping
 from naturhome_sync.settings import Settings
-from naturhome_sync.store import Event, NewEvent
-from naturhome_sync.store.inbox import utcnow
+from naturhome_sync.store import NewEvent
 
 NAME = "lead_intake"
 WRITE_BACK_FLOW = "hubspot_write_back"
 GRAPH = "intake"
 OWNER_CACHE_SECONDS = 3600.0
-#: Follow-up intakes for files that failed transiently: at most this many, the first after
-#: FILE_RETRY_FIRST_DELAY, each next one twice as late (10, 20, 40 minutes).
-MAX_FILE_RETRIES = 3
-FILE_RETRY_FIRST_DELAY = timedelta(minutes=10)
 #: What Salesforce answers for the nodes of a failed graph that did not cause the failure.
 _CONSEQUENCES = frozenset({"PROCESSING_HALTED", "ALL_OR_NONE_OPERATION_ROLLED_BACK"})
 
@@ -118,31 +116,6 @@ def refused_file_node(answers: CompositeResult) -> tuple[str, SyncError] | None:
         permanent = isinstance(error, PermanentDataError | PermanentConfigError)
         return (ref, error) if ref.startswith(FILE_NODE) and permanent else None
     return None
-
-
-def file_retry_event(event: Event, conversion_id: str, retry: int) -> NewEvent:
-    """The intake of the same submission, ``retry``-th time, later: a replay that fetches the
-    files still missing and rewrites their warning lines (dedupe ``files:<id>:<retry>``)."""
-    return NewEvent(
-        source="internal",
-        kind="form_submission",
-        flow=NAME,
-        dedupe_key=f"files:{conversion_id}:{retry}",
-        payload={**event.payload, "file_retry": retry},
-        correlation_id=event.correlation_id,
-        available_at=utcnow() + file_retry_delay(retry),
-    )
-
-
-def file_retry_delay(retry: int) -> timedelta:
-    return FILE_RETRY_FIRST_DELAY * (1 << (retry - 1))
-
-
-def _next_file_retry(payload: Mapping[str, object]) -> int | None:
-    """The number of the next file retry, or None once MAX_FILE_RETRIES were scheduled."""
-    done = payload.get("file_retry") or 0
-    retry = (done if isinstance(done, int) else 0) + 1
-    return retry if retry <= MAX_FILE_RETRIES else None
 
 
 class OwnerCache:
@@ -228,7 +201,7 @@ class LeadIntake:
         answer.raise_for_errors()
         state = state_from(answer, email=email, contact_id=submission.contact_id)
         state = replace(state, owners=self.owners.add(state.owners))
-        retry = _next_file_retry(ctx.event.payload)
+        retry = next_file_retry(ctx.event.payload)
         files = self._fetch(ctx, links, state.attached_keys, retry)
 
         def planned(files_in_graph: bool) -> IntakePlan:

@@ -3,12 +3,17 @@
 A file is attached once per submission: its ContentVersion carries the key
 ``hubspot-file:<conversion id>:<HubSpot file id>``, so a replay finds it instead of uploading
 it again, and a second request of the same client attaches its own copy to its own dossier.
+
+A file that failed transiently is fetched again by a follow-up event (:func:`file_retry_event`)
+that files the same submission again later, so nobody has to notice and replay it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +25,13 @@ from connectors.hubspot_errors import (
 from connectors.hubspot_files import SIGNED_FILE_PATH
 from connectors.hubspot_models import DownloadedFile, Submission
 from naturhome_sync.errors import SyncError
+from naturhome_sync.store import Event, NewEvent
+from naturhome_sync.store.inbox import utcnow
+
+#: Follow-up intakes for files that failed transiently: at most this many, the first after
+#: FILE_RETRY_FIRST_DELAY, each next one twice as late (10, 20, 40 minutes).
+MAX_FILE_RETRIES = 3
+FILE_RETRY_FIRST_DELAY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -92,3 +104,28 @@ def download_warning(
         )
         return f"{prefix} : indisponible pour le moment ({error.code or 'erreur'}) ; {then}"
     return f"{prefix} : refusé par HubSpot ({error.code or error.category})"
+
+
+def file_retry_delay(retry: int) -> timedelta:
+    return FILE_RETRY_FIRST_DELAY * (1 << (retry - 1))
+
+
+def next_file_retry(payload: Mapping[str, object]) -> int | None:
+    """The number of the next file retry, or None once MAX_FILE_RETRIES were scheduled."""
+    done = payload.get("file_retry") or 0
+    retry = (done if isinstance(done, int) else 0) + 1
+    return retry if retry <= MAX_FILE_RETRIES else None
+
+
+def file_retry_event(event: Event, conversion_id: str, retry: int) -> NewEvent:
+    """The intake ``event`` again, ``retry``-th time and later: a replay that fetches the
+    files still missing and rewrites their warning lines (dedupe ``files:<id>:<retry>``)."""
+    return NewEvent(
+        source="internal",
+        kind="form_submission",
+        flow=event.flow,
+        dedupe_key=f"files:{conversion_id}:{retry}",
+        payload={**event.payload, "file_retry": retry},
+        correlation_id=event.correlation_id,
+        available_at=utcnow() + file_retry_delay(retry),
+    )
