@@ -319,5 +319,7 @@ class Runtime:
         return flow.handler(FlowContext(runtime=self, event=event, dry_run=True)) or FlowResult()
 
     def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()  # ends their heartbeat threads
         self.services.close()
         self.engine.dispose()

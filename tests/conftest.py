@@ -29,11 +29,57 @@ PG_REQUIRED_ENV = "NATURHOME_TEST_REQUIRE_POSTGRES"
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's NATURHOME_* variables or ./.env."""
+    """No test reads the developer's NATURHOME_* variables, ./.env or proxy settings."""
+    kept = (PG_URL_ENV, PG_REQUIRED_ENV)
+    proxies = ("http_proxy", "https_proxy", "all_proxy")
     for name in list(os.environ):
-        if name.startswith("NATURHOME_") and name not in (PG_URL_ENV, PG_REQUIRED_ENV):
+        ours = name.startswith("NATURHOME_") and name not in kept
+        if ours or name.lower() in proxies:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost,::1")
     monkeypatch.chdir(tmp_path)
+
+
+_LOOPBACK = ("localhost", "::1", "")
+
+
+def _is_loopback(host: object) -> bool:
+    text = host.decode() if isinstance(host, bytes) else str(host)
+    return text in _LOOPBACK or text.startswith("127.")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only() -> Iterator[None]:
+    """Tests touch no network beyond loopback: anything else fails loudly, not silently."""
+    import socket
+
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: Any) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            raise OSError(f"a test tried to reach {address!r}: only loopback is allowed")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        check(self, address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not _is_loopback(host):
+            raise socket.gaierror(f"a test tried to resolve {host!r}: only loopback is allowed")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo
+    yield
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = real_getaddrinfo
 
 
 def _postgres_unavailable(reason: str) -> None:
@@ -189,3 +235,31 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
     procs = Processes(tmp_path)
     yield procs
     procs.stop_all()
+
+
+#: With PostgreSQL required (CI), a run must really exercise it: at least this many
+#: PostgreSQL tests pass, the multi-process one among them. A narrowed run (-k, -m) fails.
+PG_MINIMUM_PASSED = 150
+PG_MUST_PASS = "test_postgres_four_worker_processes_process_2000_events_once"
+_postgres_passed: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed and "postgres" in report.keywords:
+        _postgres_passed.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get(PG_REQUIRED_ENV) != "1" or exitstatus != 0:
+        return
+    ran_must = any(PG_MUST_PASS in node for node in _postgres_passed)
+    if len(_postgres_passed) < PG_MINIMUM_PASSED or not ran_must:
+        session.exitstatus = 1
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"PostgreSQL is required, but only {len(_postgres_passed)} PostgreSQL tests "
+                f"passed (at least {PG_MINIMUM_PASSED}, including {PG_MUST_PASS}): "
+                "was the run narrowed?",
+                red=True,
+            )

@@ -45,7 +45,9 @@ def store(env_file: Path) -> Any:
 
 
 def test_version_and_help() -> None:
-    assert "naturhome-sync 0." in cli(None, "version").stdout
+    version = cli(None, "version")
+    assert version.exit_code == 0
+    assert version.stdout.startswith("naturhome-sync 0.")
     result = cli(None, "--help")
     assert result.exit_code == 0
     for command in (
@@ -245,3 +247,28 @@ def test_an_unreachable_store_is_one_clear_line_not_a_traceback(tmp_path: Path) 
     store = [f for f in findings if f["area"] == "store"]
     assert store[0]["severity"] == "error"
     assert store[0]["message"].startswith("store unreachable")
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["serve"], "HTTP, scheduler and workers"),
+        (["api"], "HTTP app"),
+        (["worker"], "--count"),
+        (["scheduler"], "running two is safe"),
+        (["run"], "--dry-run"),
+        (["events", "list"], "--since"),
+        (["events", "show"], "every attempt"),
+        (["replay"], "--status"),
+        (["db", "upgrade"], "migrate"),
+        (["config", "show"], "redacted"),
+        (["doctor"], "Exit 1"),
+        (["mappings", "check"], "schema"),
+        (["sandbox", "up"], "--state-dir"),
+        (["demo"], "--keep"),
+    ],
+)
+def test_every_command_explains_itself(command: list[str], says: str) -> None:
+    result = cli(None, *command, "--help")
+    assert result.exit_code == 0, result.output
+    assert says in result.stdout

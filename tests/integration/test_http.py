@@ -67,7 +67,6 @@ def test_metrics_count_events_and_show_the_queue(service: Service) -> None:
     assert 'naturhome_sync_events_duplicate_total{flow="probe",source="testing"} 1.0' in text
     assert 'naturhome_sync_queue_events{status="pending"} 2.0' in text
     assert "naturhome_sync_queue_oldest_pending_age_seconds" in text
-    assert "naturhome_sync_event_processing_seconds" in text
     assert "naturhome_sync_build_info" in text
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +14,18 @@ from naturhome_sync.store.inbox import NewEvent, RunRecord, utcnow
 
 def probe_event(key: str, **payload: object) -> NewEvent:
     return NewEvent(source="testing", kind="probe", flow="probe", dedupe_key=key, payload=payload)
+
+
+def expire_lease(runtime: Runtime, event_id: int) -> None:
+    """What the clock does to the lease of a worker that died: it runs out."""
+    from naturhome_sync.store.tables import inbox_events
+
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            inbox_events.update()
+            .where(inbox_events.c.id == event_id)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
 
 
 def run_record(attempt: int = 1) -> RunRecord:
@@ -56,6 +67,7 @@ def test_concurrent_duplicate_enqueues_store_one_row(runtime: Runtime) -> None:
         t.start()
     for t in threads:
         t.join()
+    assert len(results) == 8  # every delivery got an answer (none raised)
     assert sum(r.created for r in results) == 1
     assert len({r.event_id for r in results}) == 1
 
@@ -98,9 +110,9 @@ def test_only_the_lease_owner_can_record_an_outcome(runtime: Runtime) -> None:
 def test_expired_lease_makes_the_event_claimable_again(runtime: Runtime) -> None:
     inbox = runtime.inbox
     inbox.enqueue(probe_event("crash"))
-    lost = inbox.claim("crashed-worker", 0.2)
+    lost = inbox.claim("crashed-worker", 60)
     assert lost is not None and inbox.claim("other", 60) is None
-    time.sleep(0.3)
+    expire_lease(runtime, lost.id)  # the worker died; its lease ran out
     again = inbox.claim("other", 60)
     assert again is not None and again.id == lost.id and again.attempts == 2
     assert not inbox.complete(lost, "crashed-worker", run_record())  # stale owner refused
@@ -111,8 +123,9 @@ def test_expired_lease_after_the_last_attempt_buries_the_event(runtime: Runtime)
     inbox = runtime.inbox  # max_attempts = 3 in the test settings
     inbox.enqueue(probe_event("poison"))
     for _ in range(3):
-        assert inbox.claim("dies", 0.05) is not None
-        time.sleep(0.1)
+        taken = inbox.claim("dies", 60)
+        assert taken is not None
+        expire_lease(runtime, taken.id)
     assert inbox.claim("next", 60) is None
     dead = inbox.list(status="dead")
     assert len(dead) == 1
@@ -205,7 +218,17 @@ def test_listing_filters(runtime: Runtime) -> None:
     assert [e.dedupe_key for e in inbox.list(flow="probe")] == ["a"]
     assert inbox.list(since=utcnow() + timedelta(minutes=1)) == []
     assert len(inbox.list(status="pending")) == 2
-    assert inbox.oldest_pending_age() >= 0
+    waiting = inbox.enqueue(
+        NewEvent(
+            source="t",
+            kind="k",
+            flow="probe",
+            dedupe_key="waited",
+            available_at=utcnow() - timedelta(minutes=5),
+        )
+    )
+    assert waiting.created
+    assert 300 <= inbox.oldest_pending_age() < 3600
 
 
 @pytest.mark.parametrize("workers", [3])

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from naturhome_sync.errors import TransientError
 from naturhome_sync.store import create_db_engine, upgrade
+from naturhome_sync.store.inbox import utcnow
 from naturhome_sync.store.locks import KeyLocks, lock_id
+from naturhome_sync.store.tables import key_locks
 
 
 def test_lock_ids_are_stable_signed_64_bit() -> None:
@@ -77,12 +80,13 @@ def test_a_sqlite_lock_left_by_a_dead_process_expires(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path / 'locks.db'}"
     engine = create_db_engine(url)
     upgrade(engine)
-    dead = KeyLocks(engine, ttl=0.3)
+    dead = KeyLocks(engine)
     holding = dead.hold("orphan")
     holding.__enter__()  # never released: its process "died"
     survivor = KeyLocks(create_db_engine(url))
     with pytest.raises(TransientError), survivor.hold("orphan", timeout=0.1):
         pass
-    time.sleep(0.35)
+    with engine.begin() as conn:  # its ttl runs out
+        conn.execute(key_locks.update().values(expires_at=utcnow() - timedelta(seconds=1)))
     with survivor.hold("orphan", timeout=1):
         pass  # the expired row no longer blocks

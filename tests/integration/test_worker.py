@@ -148,7 +148,7 @@ def test_housekeeping_through_the_inbox(runtime: Runtime) -> None:
 
 
 def test_worker_run_forever_wakes_on_enqueue_and_stops(settings_factory: Any) -> None:
-    settings = settings_factory(worker={"poll_interval_seconds": 5})
+    settings = settings_factory(worker={"poll_interval_seconds": 60})
     runtime = Runtime(settings)
     runtime.upgrade()
     worker = runtime.new_worker()
@@ -160,7 +160,8 @@ def test_worker_run_forever_wakes_on_enqueue_and_stops(settings_factory: Any) ->
         started = time.monotonic()
         event_id = enqueue_probe(runtime, "wake")
         while runtime.inbox.get(event_id).status != "done":  # type: ignore[union-attr]
-            assert time.monotonic() - started < 3, "the enqueue did not wake the worker"
+            # Polling alone would take 60 s: finishing well before means the enqueue woke it.
+            assert time.monotonic() - started < 30, "the enqueue did not wake the worker"
             time.sleep(0.01)
     finally:
         worker.stop()
@@ -170,22 +171,33 @@ def test_worker_run_forever_wakes_on_enqueue_and_stops(settings_factory: Any) ->
 
 
 def test_a_manual_run_keeps_its_lease_alive(settings_factory: Any) -> None:
-    settings = settings_factory(worker={"lease_seconds": 0.6})
+    """The heartbeat pushes the lease forward while `run FLOW` works (no race with a rival
+    worker: the proof is the stored expiry moving while the event runs)."""
+    settings = settings_factory(worker={"lease_seconds": 1.5})
     runtime = Runtime(settings)
     runtime.upgrade()
     import threading
 
     outcomes = []
     thread = threading.Thread(
-        target=lambda: outcomes.append(runtime.run_flow("probe", payload={"sleep": 1.5}))
+        target=lambda: outcomes.append(runtime.run_flow("probe", payload={"sleep": 3}))
     )
     thread.start()
-    stolen = []
-    while thread.is_alive():
-        stolen.append(runtime.inbox.claim("rival", 30))
-        time.sleep(0.1)
+    first_expiry = None
+    extended = None
+    deadline = time.monotonic() + 20
+    while thread.is_alive() and extended is None and time.monotonic() < deadline:
+        running = runtime.inbox.list(status="running")
+        if running and running[0].lease_expires_at is not None:
+            expiry = running[0].lease_expires_at
+            if first_expiry is None:
+                first_expiry = expiry
+            elif expiry > first_expiry:
+                extended = expiry
+        time.sleep(0.05)
     thread.join()
-    assert [s for s in stolen if s is not None] == []  # the heartbeat kept the lease
+    assert first_expiry is not None, "never saw the event running"
+    assert extended is not None, "the lease was never extended while the flow ran"
     assert outcomes[0].status == "done"
     assert outcomes[0].attempts == 1
     runtime.close()
@@ -263,3 +275,60 @@ def test_an_older_tick_still_waiting_is_superseded_by_a_newer_one(runtime: Runti
     second = worker.run_once(event_id=new)
     assert second is not None and second.counters == {"probed": 1}
     assert probe_counts(runtime.engine) == {new: 1}  # the flow ran once, for the newest tick
+
+
+def test_housekeeping_purges_old_done_events_and_runs_and_keeps_the_rest(
+    runtime: Runtime,
+) -> None:
+    from datetime import timedelta
+
+    from naturhome_sync.store.inbox import utcnow
+    from naturhome_sync.store.tables import inbox_events, job_runs
+
+    old_done = enqueue_probe(runtime, "old-done")
+    recent_done = enqueue_probe(runtime, "recent-done")
+    old_dead = enqueue_probe(runtime, "old-dead", fail="permanent_data")
+    drain(runtime)
+    pending = enqueue_probe(runtime, "still-pending")
+    long_ago = utcnow() - timedelta(days=400)  # past both retentions (30 and 90 days)
+    with runtime.engine.begin() as conn:
+        for event_id in (old_done, old_dead):
+            conn.execute(
+                inbox_events.update()
+                .where(inbox_events.c.id == event_id)
+                .values(finished_at=long_ago)
+            )
+        conn.execute(
+            job_runs.update().where(job_runs.c.event_id == old_dead).values(started_at=long_ago)
+        )
+    outcome = runtime.run_flow("housekeeping")
+    assert outcome.status == "done"
+    assert outcome.counters == {"events_purged": 1, "job_runs_purged": 1}
+    assert runtime.inbox.get(old_done) is None
+    for kept in (recent_done, old_dead, pending):
+        assert runtime.inbox.get(kept) is not None, kept  # dead ones wait for a person
+    assert runtime.inbox.runs_of(old_dead) == []  # its run was old enough to go
+    assert runtime.inbox.runs_of(recent_done)  # recent runs stay
+
+
+def test_metrics_follow_every_outcome(runtime: Runtime) -> None:
+    enqueue_probe(runtime, "fine")
+    enqueue_probe(runtime, "flaky", fail="transient", times=1)
+    enqueue_probe(runtime, "bad", fail="permanent_data")
+    assert sorted(drain(runtime)) == ["dead", "done", "done", "retry"]
+    text = runtime.metrics.render().decode()
+    labels = 'flow="probe",source="testing"'
+    assert f"naturhome_sync_events_received_total{{{labels}}} 3.0" in text
+    assert f"naturhome_sync_events_processed_total{{{labels}}} 2.0" in text
+    assert (
+        'naturhome_sync_events_failed_total{category="transient",flow="probe",'
+        'source="testing"} 1.0' in text
+    )
+    assert (
+        'naturhome_sync_events_failed_total{category="permanent_data",flow="probe",'
+        'source="testing"} 1.0' in text
+    )
+    assert f"naturhome_sync_events_dead_total{{{labels}}} 1.0" in text
+    assert 'naturhome_sync_event_processing_seconds_count{flow="probe"} 4.0' in text
+    assert 'naturhome_sync_queue_events{status="done"} 2.0' in text
+    assert 'naturhome_sync_queue_events{status="dead"} 1.0' in text

@@ -76,9 +76,15 @@ def test_snapshot(mapping: MappingSpec, path: Path) -> None:
     # what json would give back, so the comparison ignores Python-only types
     actual = json.loads(json.dumps(actual))
     if UPDATE:
+        changed = snapshot["expected"] != actual
         snapshot["expected"] = actual
         text = json.dumps(snapshot, ensure_ascii=False, indent=2) + "\n"
         path.write_text(text, encoding="utf-8")
+        # Rewriting is never a pass: a changed snapshot is a spec change to review.
+        if changed:
+            pytest.fail(
+                f"{path.name} rewritten: review `git diff`, then run without UPDATE_SNAPSHOTS"
+            )
         return
     assert snapshot["expected"] is not None, f"{path.name}: run with UPDATE_SNAPSHOTS=1 once"
     assert actual == snapshot["expected"]
