@@ -239,7 +239,7 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 
 #: With PostgreSQL required (CI), a run must really exercise it: at least this many
 #: PostgreSQL tests pass, the multi-process one among them. A narrowed run (-k, -m) fails.
-PG_MINIMUM_PASSED = 150
+PG_MINIMUM_PASSED = 80  # of 94 today; a narrowed run passes far fewer
 PG_MUST_PASS = "test_postgres_four_worker_processes_process_2000_events_once"
 _postgres_passed: list[str] = []
 
