@@ -168,10 +168,10 @@ def test_latency_fault_delays_without_blocking_others(harness: Any) -> None:
 def test_an_answer_latency_fault_commits_the_call_then_holds_its_answer(harness: Any) -> None:
     """A client that times out has not stopped the work: the record is there already."""
     sf = harness.client()
-    fault = {"method": "POST", "path": "/sobjects/Account$", "answer_latency_ms": 3000}
+    fault = {"method": "POST", "path": "/sobjects/Account$", "answer_latency_ms": 1500}
     created = harness.control("POST", "/faults", fault)
     assert created.status_code == 201
-    assert created.json()["answer_latency_ms"] == 3000
+    assert created.json()["answer_latency_ms"] == 1500
     headers = {"Authorization": f"Bearer {sf.session_id}"}
 
     with pytest.raises(requests.exceptions.ReadTimeout):
@@ -193,7 +193,7 @@ def test_an_answer_latency_fault_on_the_login_issues_the_session_then_answers_la
 ) -> None:
     creds = harness.config.credentials
     harness.control("DELETE", "/sessions")  # sessions outlive resets: start from none
-    fault = {"path": "/services/oauth2/token", "answer_latency_ms": 3000}
+    fault = {"path": "/services/oauth2/token", "answer_latency_ms": 1500}
     assert harness.control("POST", "/faults", fault).status_code == 201
     form = {
         "grant_type": "password",
