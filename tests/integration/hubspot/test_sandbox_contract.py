@@ -161,9 +161,9 @@ def test_a_storage_link_expires_when_the_clock_passes_its_lifetime(
         "Location"
     ]
 
-    sandbox.advance_clock(59)
+    sandbox.advance_clock(30)
     assert requests.get(redirect, timeout=10).content == b"PLAN"
-    sandbox.advance_clock(2)
+    sandbox.advance_clock(31)
     expired = requests.get(redirect, timeout=10)
     assert expired.status_code == 403
     assert b"Request has expired" in expired.content
