@@ -91,8 +91,11 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
-def write(result: Result, info: dict[str, Any]) -> tuple[Path, Path]:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+def write(
+    result: Result, info: dict[str, Any], results_dir: Path = RESULTS_DIR
+) -> tuple[Path, Path]:
+    """``<results_dir>/<name>.json`` and ``.md``; the default is the committed results."""
+    results_dir.mkdir(parents=True, exist_ok=True)
     data = {
         "benchmark": result.name,
         "description": result.description,
@@ -100,9 +103,9 @@ def write(result: Result, info: dict[str, Any]) -> tuple[Path, Path]:
         "params": result.params,
         "rows": [{**asdict(row), "ratio": row.ratio} for row in result.rows],
     }
-    json_path = RESULTS_DIR / f"{result.name}.json"
+    json_path = results_dir / f"{result.name}.json"
     json_path.write_text(json.dumps(data, indent=2) + "\n")
-    md_path = RESULTS_DIR / f"{result.name}.md"
+    md_path = results_dir / f"{result.name}.md"
     md_path.write_text(markdown(result, info))
     return json_path, md_path
 

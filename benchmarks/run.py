@@ -1,7 +1,8 @@
 """``make bench``: run the benchmarks and write benchmarks/results/<name>.{json,md}.
 
-Usage: python benchmarks/run.py [NAME ...] [--events N] [--requests N]
+Usage: python benchmarks/run.py [NAME ...] [--events N] [--requests N] [--results-dir DIR]
 PostgreSQL figures need NATURHOME_BENCH_DATABASE_URL (or NATURHOME_TEST_DATABASE_URL).
+``--results-dir`` writes elsewhere than the committed benchmarks/results (a smoke run).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks` as a package
 
 from benchmarks import inbox_throughput, intake
-from benchmarks.harness import machine, write
+from benchmarks.harness import RESULTS_DIR, machine, write
 from naturhome_sync.logs import configure_logging
 
 BENCHMARKS = {
@@ -30,6 +31,12 @@ def main() -> int:
     parser.add_argument(
         "--requests", type=int, default=500, help="webhook deliveries timed by `intake`"
     )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=RESULTS_DIR,
+        help="where to write <name>.json and <name>.md (default: benchmarks/results)",
+    )
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
@@ -44,7 +51,7 @@ def main() -> int:
     info = machine()
     for name in args.names:
         result = BENCHMARKS[name](options)
-        json_path, md_path = write(result, info)
+        json_path, md_path = write(result, info, args.results_dir)
         print(md_path.read_text())
         print(f"written: {json_path}, {md_path}")
     return 0

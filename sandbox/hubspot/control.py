@@ -114,6 +114,21 @@ async def settings(request: Request) -> Response:
         raise ControlError(400, str(error)) from None
 
 
+async def clock(request: Request) -> Response:
+    """``GET`` the emulator's now; ``POST {"advance_seconds": n}`` moves it; ``DELETE``
+    puts it back on the wall clock."""
+    runtime = _runtime(request)
+    if request.method == "POST":
+        payload = await _json_object(request)
+        try:
+            runtime.advance_clock(float(payload.get("advance_seconds", 0)))
+        except (TypeError, ValueError) as error:
+            raise ControlError(400, f"invalid advance_seconds: {error}") from None
+    elif request.method == "DELETE":
+        runtime.reset_clock()
+    return JSONResponse(runtime.clock())
+
+
 async def submissions(request: Request) -> Response:
     runtime = _runtime(request)
     payload = await _json_object(request)
@@ -186,5 +201,6 @@ ROUTES = [
     Route("/__sandbox/faults", list_faults, methods=["GET"]),
     Route("/__sandbox/faults", clear_faults, methods=["DELETE"]),
     Route("/__sandbox/config", settings, methods=["GET", "POST"]),
+    Route("/__sandbox/clock", clock, methods=["GET", "POST", "DELETE"]),
     Route("/__sandbox/submissions", submissions, methods=["POST"]),
 ]

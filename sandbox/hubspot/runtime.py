@@ -1,8 +1,15 @@
-"""What one running emulator knows beyond its database: addresses, counters, faults, limits.
+"""What one running emulator knows beyond its database: addresses, counters, faults, limits,
+and its clock.
 
 Stats, faults and rate-limit windows are deliberately in memory: they describe this run of
 the emulator (a test's injected 503 must not come back after a restart), while contacts,
 submissions and files live in :class:`~sandbox.hubspot.store.EmulatorStore`.
+
+The clock (``now_ms``) is the wall clock plus an offset that ``POST /__sandbox/clock`` moves
+forward, so tests can age what depends on time (search lag, file-link expiry, timestamps of
+new records) without sleeping. Rate-limit windows keep the real monotonic clock: they limit
+what a client really sends per second. Webhook signatures keep the real time too (the
+service checks them against its own clock).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.hubspot.config import HubSpotEmulatorConfig
@@ -129,6 +137,7 @@ class EmulatorRuntime:
         self._faults: list[Fault] = []
         self._next_fault_id = 1
         self._limiter = RateLimiter()
+        self._clock_offset_ms = 0
 
     def set_port(self, port: int) -> None:
         self.base_url = f"http://{self.config.host}:{port}"
@@ -138,9 +147,29 @@ class EmulatorRuntime:
     def render(self, value: str) -> str:
         return value.replace(BASE_URL_MARKER, self.base_url)
 
-    @staticmethod
-    def now_ms() -> int:
-        return int(time.time() * 1000)
+    # clock -----------------------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        with self._lock:
+            offset = self._clock_offset_ms
+        return int(time.time() * 1000) + offset
+
+    def advance_clock(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward (DELETE resets it)")
+        with self._lock:
+            self._clock_offset_ms += round(seconds * 1000)
+
+    def reset_clock(self) -> None:
+        with self._lock:
+            self._clock_offset_ms = 0
+
+    def clock(self) -> dict[str, Any]:
+        now = self.now_ms()
+        with self._lock:
+            offset = self._clock_offset_ms
+        moment = datetime.fromtimestamp(now / 1000, tz=UTC)
+        return {"now": moment.isoformat(), "now_ms": now, "offset_seconds": offset / 1000}
 
     # stats -----------------------------------------------------------------------------------
 
@@ -226,9 +255,12 @@ class EmulatorRuntime:
         return {name: getattr(self.config, name) for name in RUNTIME_SETTINGS}
 
     def reset(self, *, data: bool) -> None:
+        """Counters, faults and limits always; with ``data``, the records and the clock."""
         with self._lock:
             self._calls.clear()
             self._faults.clear()
             self._limiter = RateLimiter()
+            if data:
+                self._clock_offset_ms = 0
         if data:
             self.store.reset()

@@ -3,7 +3,8 @@
 Routing is done on the raw request path, segment by segment, because an external id in a
 URL may contain an encoded ``/`` (``%2F``) that a framework router would decode first.
 Handlers run in the thread pool under the org lock; injected latency is awaited outside it,
-so a slow fault never blocks other requests.
+so a slow fault never blocks other requests. A fault's ``latency_ms`` is awaited before the
+call is carried out, its ``answer_latency_ms`` after (the work committed, the answer late).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.salesforce import seed
+from sandbox.salesforce.control import Fault
 from sandbox.salesforce.errors import SfError, not_found
 from sandbox.salesforce.http_types import RestRequest, RestResponse, error_response, split_path
 from sandbox.salesforce.org import Org
@@ -89,6 +91,7 @@ async def _service(org: Org, request: Request, path: str, body: bytes) -> Respon
         result = await run_in_threadpool(
             _locked, org, org.auth.soap_login, body, _instance_url(org, request), soap.group(1)
         )
+        await _answer_late(fault)
         return Response(result.body, status_code=result.status, media_type=result.content_type)
     if path.rstrip("/") == "/services/oauth2/token" and method == "POST":
         result = await run_in_threadpool(
@@ -100,8 +103,15 @@ async def _service(org: Org, request: Request, path: str, body: bytes) -> Respon
             _instance_url(org, request),
             request.headers.get("x-forwarded-host"),
         )
+        await _answer_late(fault)
         return _json(result.status, result.body)
     return _to_response(error_response(not_found()))
+
+
+async def _answer_late(fault: Fault | None) -> None:
+    """Hold back the answer of a call already carried out (and committed)."""
+    if fault is not None and fault.answer_latency_ms:
+        await asyncio.sleep(fault.answer_latency_ms / 1000)
 
 
 def _locked(org: Org, func: Any, *args: Any) -> Any:
@@ -139,6 +149,7 @@ async def _data_call(
         user_id=user_id,
     )
     result = await run_in_threadpool(org.handle, req)
+    await _answer_late(fault)
     return _to_response(result, limit_info)
 
 

@@ -4,6 +4,11 @@ Faults let reliability tests make the next N matching calls fail the way an org 
 (a status plus a Salesforce error body: UNABLE_TO_LOCK_ROW, REQUEST_LIMIT_EXCEEDED, 503...)
 or slow down, without touching the data. A fault given only an ``errorCode`` gets the
 status and message an org uses for it.
+
+``latency_ms`` slows a call down *before* it is carried out (a refused or slow call that
+commits nothing); ``answer_latency_ms`` carries the call out, commits it, and only then holds
+the answer back: the case a client timeout makes dangerous, since the work is done while the
+client believes it failed and tries again.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class Fault:
     remaining: int | None
     skip: int
     latency_ms: int
+    answer_latency_ms: int = 0
     hits: int = 0
 
     def describe(self) -> dict[str, Any]:
@@ -58,6 +64,7 @@ class Fault:
             "remaining": self.remaining,
             "after": self.skip,
             "latency_ms": self.latency_ms,
+            "answer_latency_ms": self.answer_latency_ms,
             "hits": self.hits,
         }
 
@@ -92,11 +99,19 @@ class Faults:
             )
         times = spec.get("times", 1)
         latency = int(spec.get("latency_ms", 0))
-        if status is None and latency <= 0:
+        answer_latency = int(spec.get("answer_latency_ms", 0))
+        if status is None and latency <= 0 and answer_latency <= 0:
             raise SfError(
                 "MISSING_ARGUMENT",
-                "a fault needs a status, an errorCode or a latency_ms",
+                "a fault needs a status, an errorCode, a latency_ms or an answer_latency_ms",
                 fields=[],
+            )
+        if status is not None and answer_latency > 0:
+            raise SfError(
+                "INVALID_FIELD",
+                "answer_latency_ms delays the answer of a call carried out; a refused call "
+                "(status, errorCode) carries nothing out",
+                fields=["answer_latency_ms"],
             )
         with self._lock:
             fault = Fault(
@@ -108,6 +123,7 @@ class Faults:
                 remaining=None if times is None else int(times),
                 skip=int(spec.get("after", 0)),
                 latency_ms=latency,
+                answer_latency_ms=answer_latency,
             )
             self._next += 1
             self._faults.append(fault)

@@ -8,19 +8,23 @@ what Salesforce holds. API calls are counted by the emulator (logins are not API
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from sqlalchemy import Engine
 
 from connectors.salesforce import SalesforceClient
 from naturhome_sync.runtime import Runtime
+from naturhome_sync.store.locks import KeyLocks
 from naturhome_sync.worker import Outcome
 from sandbox.salesforce import EmulatorConfig, SalesforceEmulator
 
@@ -440,9 +444,39 @@ def test_a_write_refused_once_is_retried_without_half_writes(
 # -- overlapping runs ----------------------------------------------------------------------------
 
 
-def composite_calls(emulator: SalesforceEmulator) -> int:
-    calls = requests.get(f"{emulator.base_url}/__sandbox/stats", timeout=5).json()["calls"]
-    return int(calls.get("POST /services/data/vXX.X/composite", 0))
+class WatchedLocks(KeyLocks):
+    """The runtime's key locks, noting when each run asks for one (before it gets it)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.asked_at: list[datetime] = []
+        self._note = threading.Lock()
+
+    @contextmanager
+    def hold(self, key: str, *, timeout: float = 120.0) -> Iterator[None]:
+        with self._note:
+            self.asked_at.append(datetime.now(UTC))
+        with super().hold(key, timeout=timeout):
+            yield
+
+
+def faults_left(emulator: SalesforceEmulator) -> list[Any]:
+    faults: list[Any] = requests.get(f"{emulator.base_url}/__sandbox/faults", timeout=5).json()[
+        "faults"
+    ]
+    return faults
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
+def parse_stamp(value: str) -> datetime:
+    """``2026-03-01T08:00:00.123+0000`` (Salesforce's date-time) as an aware datetime."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
 def test_overlapping_runs_assign_each_dossier_once_within_capacity(
@@ -450,10 +484,12 @@ def test_overlapping_runs_assign_each_dossier_once_within_capacity(
 ) -> None:
     """A tick and a manual run (or two ticks on two workers) at the same time.
 
-    The first run's write is held 1.5 s by the org; meanwhile a new dossier arrives and the
-    second run starts. Without the lock the second run plans from the loads the first one
-    has not written yet: a dossier gets two estimators (two Tasks) and one estimator more
-    than his capacity. With it, the second run waits and reads what the first one wrote.
+    The org holds the first run's write 2 s before carrying it out; meanwhile a new dossier
+    arrives and the second run starts. Without the lock the second run plans from the loads
+    the first one has not written yet: a dossier gets two estimators (two Tasks) and one
+    estimator more than his capacity. With it, the second run waits and reads what the first
+    one wrote. The org's timestamps show the overlap really happened: the second run asked
+    for the lock before the first write was carried out.
     """
     credentials = emulator.config.credentials
     runtime = Runtime(
@@ -469,6 +505,8 @@ def test_overlapping_runs_assign_each_dossier_once_within_capacity(
         )
     )
     runtime.upgrade()
+    locks = WatchedLocks(runtime.engine)
+    runtime.key_locks = locks
     salesforce = runtime.services.salesforce
     ids = load(
         emulator,
@@ -478,16 +516,14 @@ def test_overlapping_runs_assign_each_dossier_once_within_capacity(
     )
     held_write = {"method": "POST", "path": "/composite$", "after": 1, "times": 1}
     response = requests.post(
-        f"{emulator.base_url}/__sandbox/faults", json={**held_write, "latency_ms": 1500}, timeout=5
+        f"{emulator.base_url}/__sandbox/faults", json={**held_write, "latency_ms": 2000}, timeout=5
     )
     assert response.status_code in (200, 201), response.text
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             first = pool.submit(runtime.run_flow, "estimator_assignment")
-            deadline = time.monotonic() + 10
-            while composite_calls(emulator) < 2:  # its read answered, its write in flight
-                assert time.monotonic() < deadline, "the first run never wrote"
-                time.sleep(0.01)
+            # The fault is used up when the write arrives: from then on the org holds it.
+            wait_until(lambda: faults_left(emulator) == [], "the first run's write is held")
             ids.update(load(emulator, dossier("d0", score=99)))
             second = pool.submit(runtime.run_flow, "estimator_assignment")
             outcomes = [first.result(timeout=30), second.result(timeout=30)]
@@ -502,5 +538,11 @@ def test_overlapping_runs_assign_each_dossier_once_within_capacity(
         for row in task_rows:  # each Task went to the estimator the dossier holds
             name = next(n for n, i in ids.items() if i == row["WhatId"])
             assert assigned[f"Dossier {name}"] == row["OwnerId"]
+        # And the overlap did happen (else the above proves nothing): the second run asked
+        # for the lock before the org carried out the first write.
+        written = salesforce.query("SELECT LastModifiedDate FROM Opportunity")
+        first_write = min(parse_stamp(row["LastModifiedDate"]) for row in written)
+        assert len(locks.asked_at) == 2
+        assert locks.asked_at[1] < first_write, "no overlap: the first write landed first"
     finally:
         runtime.close()

@@ -10,16 +10,23 @@ Deliveries go through the real route; the worker runs the resolver event by even
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.service import Service
+from naturhome_sync.settings import Settings, load_settings
 from naturhome_sync.store import Event, NewEvent
+from naturhome_sync.store.tables import metadata
 from naturhome_sync.worker import Outcome
 from sandbox.hubspot import (
     QUOTE_FORM_GUID,
@@ -57,18 +64,35 @@ def hubspot(emulator: HubSpotEmulator) -> HubSpotEmulator:
     return emulator
 
 
-@pytest.fixture
-def service(
-    settings_factory: Any, hubspot: HubSpotEmulator, database_url: str
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def shared_service(
+    request: pytest.FixtureRequest,
+    emulator: HubSpotEmulator,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Service]:
-    """The HTTP route (no background worker: tests run the resolver event by event)."""
-    config = hubspot.config
-    settings = settings_factory(
-        database_url,
+    """The HTTP route (no background worker: tests run the resolver event by event), one per
+    store for the module; ``service`` empties its store before each test."""
+    root = tmp_path_factory.mktemp("service")
+    database: dict[str, str] = {}
+    schema = f"resolve_{uuid.uuid4().hex[:10]}"
+    admin = None
+    if request.param == "postgresql":
+        base_url: str = request.getfixturevalue("postgres_base_url")
+        admin = sa.create_engine(base_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in base_url else "?"
+        database["url"] = f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
+    config = emulator.config
+    settings = isolated_settings(
+        root / "state",
+        database=database,
         hubspot={
             "access_token": config.access_token,
             "client_secret": config.client_secret,
-            "base_url": hubspot.base_url,
+            "base_url": emulator.base_url,
             "portal_id": config.portal_id,
             "form_guids": [FORM, OTHER_FORM],
             "quote_form_names": [QUOTE_FORM_NAME],
@@ -76,14 +100,50 @@ def service(
     )
     runtime = Runtime(settings)
     runtime.upgrade()
-    with Service(runtime, workers=0, scheduler=False) as running:
-        requests.post(
-            f"{hubspot.base_url}/__sandbox/config",
-            json={"service_webhook_url": f"{running.url}/webhooks/hubspot"},
-            timeout=5,
-        ).raise_for_status()
-        yield running
-    runtime.close()
+    try:
+        with Service(runtime, workers=0, scheduler=False) as running:
+            yield running
+    finally:
+        runtime.close()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture
+def service(shared_service: Service, hubspot: HubSpotEmulator) -> Service:
+    """The module's service on an empty store (events, runs, cursors, locks), its webhook
+    URL given to the emulator."""
+    with shared_service.runtime.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    requests.post(
+        f"{hubspot.base_url}/__sandbox/config",
+        json={"service_webhook_url": f"{shared_service.url}/webhooks/hubspot"},
+        timeout=5,
+    ).raise_for_status()
+    return shared_service
+
+
+def isolated_settings(state_dir: Path, **overrides: Any) -> Settings:
+    """The tests' settings (as the shared ``settings_factory`` makes them), built outside any
+    test (module scope), so kept blind to the developer's NATURHOME_* and ./.env by hand."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("NATURHOME_") and not name.startswith("NATURHOME_TEST_"):
+                patch.delenv(name)
+        state_dir.parent.mkdir(parents=True, exist_ok=True)
+        patch.chdir(state_dir.parent)
+        return load_settings(
+            state_dir=state_dir,
+            http={"port": 0},
+            worker={"poll_interval_seconds": 0.05, "lease_seconds": 30, "max_attempts": 3},
+            retry={"base_seconds": 0.01, "max_seconds": 0.05, "jitter": 0.1},
+            plugins=["naturhome_sync.testing"],
+            log={"format": "json"},
+            **overrides,
+        )
 
 
 def submit(emulator: HubSpotEmulator, email: str, **options: Any) -> dict[str, Any]:

@@ -158,6 +158,12 @@ class Sandbox:
         response = requests.post(f"{self.base_url}/__sandbox/faults", json=fault, timeout=5)
         assert response.status_code == 201, response.text
 
+    def advance_clock(self, seconds: float) -> None:
+        response = requests.post(
+            f"{self.base_url}/__sandbox/clock", json={"advance_seconds": seconds}, timeout=5
+        )
+        assert response.status_code == 200, response.text
+
     def configure(self, **settings: Any) -> None:
         response = requests.post(f"{self.base_url}/__sandbox/config", json=settings, timeout=5)
         assert response.status_code == 200, response.text

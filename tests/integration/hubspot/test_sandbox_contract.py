@@ -126,6 +126,49 @@ def test_stats_reset_and_faults(sandbox, client: HubSpotClient) -> None:
     assert control(sandbox, "POST", "/__sandbox/config", {"nope": 1}).status_code == 400
 
 
+def test_the_clock_moves_forward_and_back_to_the_wall_clock(sandbox, client: HubSpotClient) -> None:
+    before = control(sandbox, "GET", "/__sandbox/clock").json()
+    assert before["offset_seconds"] == 0
+    moved = control(sandbox, "POST", "/__sandbox/clock", {"advance_seconds": 86_400}).json()
+    assert moved["offset_seconds"] == 86_400
+    assert moved["now_ms"] - before["now_ms"] >= 86_400_000
+
+    sandbox.submit("tomorrow@example.be")
+    (submission,) = client.list_submissions(FORM).submissions
+    assert submission.submitted_at >= moved["now_ms"]  # stamped with the emulator's now
+
+    refused = control(sandbox, "POST", "/__sandbox/clock", {"advance_seconds": -1})
+    assert refused.status_code == 400
+    assert control(sandbox, "POST", "/__sandbox/clock", {"advance_seconds": "x"}).status_code == 400
+    assert control(sandbox, "DELETE", "/__sandbox/clock").json()["offset_seconds"] == 0
+    control(sandbox, "POST", "/__sandbox/clock", {"advance_seconds": 60})
+    control(sandbox, "POST", "/__sandbox/reset", {"scope": "stats"})
+    assert control(sandbox, "GET", "/__sandbox/clock").json()["offset_seconds"] == 60
+    control(sandbox, "POST", "/__sandbox/reset")
+    assert control(sandbox, "GET", "/__sandbox/clock").json()["offset_seconds"] == 0
+
+
+def test_a_storage_link_expires_when_the_clock_passes_its_lifetime(
+    sandbox, client: HubSpotClient
+) -> None:
+    sandbox.configure(file_url_ttl_s=60.0)
+    sandbox.submit(
+        "clock@example.be",
+        files=[{"name": "plan.pdf", "content_base64": base64.b64encode(b"PLAN").decode()}],
+    )
+    (url,) = client.list_submissions(FORM).submissions[0].file_urls()
+    redirect = requests.get(url, headers=sandbox.auth, allow_redirects=False, timeout=10).headers[
+        "Location"
+    ]
+
+    sandbox.advance_clock(30)
+    assert requests.get(redirect, timeout=10).content == b"PLAN"
+    sandbox.advance_clock(31)
+    expired = requests.get(redirect, timeout=10)
+    assert expired.status_code == 403
+    assert b"Request has expired" in expired.content
+
+
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     config = HubSpotEmulatorConfig(state_dir=tmp_path, search_delay_s=0)
     with HubSpotEmulator(config) as emulator:

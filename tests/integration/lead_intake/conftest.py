@@ -4,7 +4,9 @@ One :class:`~sandbox.environment.SandboxEnvironment` per module (Salesforce and 
 emulators, demo users seeded) and one in-process :class:`~naturhome_sync.service.Service`
 built from its ``sandbox.env``: the real webhook route, the real workers, the real
 simple-salesforce and hubspot-api-client clients, all over loopback HTTP. Each test starts
-from empty emulators (users kept) and a drained inbox.
+from empty emulators (users kept) and a drained inbox. The same on PostgreSQL with four
+workers (one for the whole folder) serves ``test_postgres.py`` and the tests of other modules
+parametrized onto both stores.
 
 The service runs with a copy of the shipped configuration in which ``lead_intake.yaml``
 caps files at 64 KiB and adds two owner rules (German sites to Sophie Weber, French sites to
@@ -18,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,12 +31,14 @@ import requests
 import sqlalchemy as sa
 from simple_salesforce import Salesforce
 
+from connectors.salesforce import SalesforceClient
 from connectors.salesforce_transport import emulator_session
 from naturhome_sync.logs import configure_logging
 from naturhome_sync.paths import shipped_dir
 from naturhome_sync.runtime import Runtime
 from naturhome_sync.service import Service
 from naturhome_sync.settings import load_settings
+from naturhome_sync.store.db import reading
 from naturhome_sync.store.inbox import Event, utcnow
 from naturhome_sync.store.tables import inbox_events
 from sandbox.demo_data import months_ahead
@@ -180,17 +185,48 @@ class Harness:
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Until no event is running or pending within the next minute (the queue's retries
-        included; file retries scheduled minutes ahead are not waited for)."""
+        included; file retries scheduled minutes ahead are not waited for).
+
+        Running and pending events are counted by one statement, so one snapshot: an event
+        finishing between two separate reads could have enqueued its follow-ups (write-back,
+        file retry) after the pending ones were listed and before "nothing running" was read.
+        Idle must also be seen twice in a row, a poll apart, before it is believed.
+        """
         deadline = time.monotonic() + timeout_s
+        idle_seen = 0
         while time.monotonic() < deadline:
-            soon = utcnow() + timedelta(minutes=1)
-            pending = self.runtime.inbox.list(status="pending", limit=None)
-            if not self.runtime.inbox.depth_by_status()["running"] and all(
-                event.available_at > soon for event in pending
-            ):
+            idle_seen = idle_seen + 1 if self.busy_events() == 0 else 0
+            if idle_seen == 2:
                 return
             time.sleep(0.05)
         raise AssertionError(f"the inbox did not drain: {self.runtime.inbox.depth_by_status()}")
+
+    def busy_events(self) -> int:
+        """Events running, or pending and due within a minute, read in a single statement."""
+        soon = utcnow() + timedelta(minutes=1)
+        events = inbox_events.c
+        due_soon = sa.and_(events.status == "pending", events.available_at <= soon)
+        busy = (
+            sa.select(sa.func.count())
+            .select_from(inbox_events)
+            .where(sa.or_(events.status == "running", due_soon))
+        )
+        with reading(self.runtime.engine) as conn:
+            count: int = conn.execute(busy).scalar_one()
+        return count
+
+    def cli_env_file(self) -> Path:
+        """The sandbox's env file, but naming the harness's store (the sandbox names its own
+        SQLite file; the PostgreSQL harness overrides it), for CLI commands."""
+        url = self.runtime.settings.database_url
+        lines = [
+            line
+            for line in self.env.env_file.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("NATURHOME_DATABASE__URL=")
+        ]
+        path = self.env.env_file.with_name("cli.env")
+        path.write_text("\n".join([*lines, f"NATURHOME_DATABASE__URL={url}", ""]), encoding="utf-8")
+        return path
 
     def make_due(self, event: Event) -> None:
         """Time passes: the event scheduled for later is due now."""
@@ -203,6 +239,23 @@ class Harness:
 
     def file_retry_event(self, conversion_id: str, retry: int) -> Event | None:
         return self.runtime.inbox.find("internal", f"files:{conversion_id}:{retry}")
+
+    @contextmanager
+    def salesforce_read_timeout(self, seconds: float) -> Iterator[None]:
+        """The service's Salesforce client with ``salesforce.read_timeout_s`` set to
+        ``seconds`` for the block (a client of its own, logged in afresh), then the usual
+        one back."""
+        services = self.runtime.services
+        usual = services.salesforce
+        assert self.runtime.settings.salesforce is not None
+        settings = self.runtime.settings.salesforce.model_copy(update={"read_timeout_s": seconds})
+        short = SalesforceClient(settings)
+        services.override("salesforce", short)
+        try:
+            yield
+        finally:
+            services.override("salesforce", usual)
+            short.close()
 
     def salesforce_fault(self, **fault: Any) -> None:
         response = requests.post(f"{self.sf_url}/__sandbox/faults", json=fault, timeout=5)
@@ -297,11 +350,12 @@ def harness_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harne
         env.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def postgres_harness_instance(
     tmp_path_factory: pytest.TempPathFactory, postgres_base_url: str
 ) -> Iterator[Harness]:
-    """The same, on PostgreSQL with four workers in the service."""
+    """The same, on PostgreSQL with four workers in the service; one for the whole folder
+    (every test resets it), since several modules run some of their tests on it."""
     schema = f"intake_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(postgres_base_url)
     with admin.begin() as conn:
@@ -330,10 +384,18 @@ def postgres_harness(postgres_harness_instance: Harness) -> Harness:
 
 
 @pytest.fixture
-def harness(harness_instance: Harness) -> Harness:
-    harness_instance.wait_idle()
-    harness_instance.reset()
-    return harness_instance
+def harness(request: pytest.FixtureRequest) -> Harness:
+    """The running harness, emptied: SQLite with one worker, unless the test is parametrized
+    indirectly with ``"postgresql"`` (``ON_BOTH_STORES`` in the modules), which gives it the
+    PostgreSQL harness and its four workers."""
+    store = getattr(request, "param", "sqlite")
+    if store not in ("sqlite", "postgresql"):
+        raise ValueError(f"harness: unknown store {store!r}")
+    name = "postgres_harness_instance" if store == "postgresql" else "harness_instance"
+    instance: Harness = request.getfixturevalue(name)
+    instance.wait_idle()
+    instance.reset()
+    return instance
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ HubSpot's deliveries are at-least-once and the poller reads the same submissions
 operators replay events. Every path must leave exactly one account, contact, opportunity,
 file and task, and a replay of a request already filed must write nothing.
 
-``harness`` is the conftest's ``Harness`` (sandbox emulators + running service).
+``harness`` is the conftest's ``Harness`` (sandbox emulators + running service); tests marked
+``ON_BOTH_STORES`` also run on PostgreSQL with four workers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from typer.testing import CliRunner
 
 from naturhome_sync.cli import app
@@ -21,6 +23,10 @@ from naturhome_sync.store import NewEvent
 
 Quote = Callable[..., dict[str, str]]
 GRAPH = "POST /services/data/vXX.X/composite/graph"
+#: Runs a test on the SQLite harness (one worker) and the PostgreSQL one (four workers).
+ON_BOTH_STORES = pytest.mark.parametrize(
+    "harness", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def one_of_each(harness: Any) -> None:
@@ -65,6 +71,7 @@ def test_fifty_concurrent_deliveries_and_the_poller_file_one_dossier(
     assert harness.count("Opportunity", f"HubSpot_Submission_Id__c = '{conversion_id}'") == 1
 
 
+@ON_BOTH_STORES
 def test_replaying_a_filed_request_writes_nothing(
     harness: Any,
     quote: Quote,
@@ -84,7 +91,7 @@ def test_replaying_a_filed_request_writes_nothing(
         assert harness.runtime.inbox.replay([event.id], by="test") == [event.id]
         harness.wait_idle()
     result = CliRunner().invoke(
-        app, ["--env-file", str(harness.env.env_file), "replay", str(event.id), "--by", "ops"]
+        app, ["--env-file", str(harness.cli_env_file()), "replay", str(event.id), "--by", "ops"]
     )
     assert result.exit_code == 0, result.output
     assert f"replayed 1 event(s): {event.id}" in result.stdout

@@ -6,7 +6,8 @@ without redoing the Salesforce part; a file that cannot be fetched is a warning 
 dossier, not a failure; a request that cannot be mapped dies with a readable reason and an
 Integration_Error__c naming the submission.
 
-``harness`` is the conftest's ``Harness`` (sandbox emulators + running service).
+``harness`` is the conftest's ``Harness`` (sandbox emulators + running service); tests marked
+``ON_BOTH_STORES`` also run on PostgreSQL with four workers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from jobs.integration_errors import event_key
 Quote = Callable[..., dict[str, str]]
 File = Callable[..., dict[str, str]]
 LOGIN = "POST /services/Soap/u/59.0"
+GRAPH = "POST /services/data/vXX.X/composite/graph"
+#: Runs a test on the SQLite harness (one worker) and the PostgreSQL one (four workers).
+ON_BOTH_STORES = pytest.mark.parametrize(
+    "harness", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def one_dossier(harness: Any, *, files: int = 1) -> None:
@@ -32,35 +38,47 @@ def one_dossier(harness: Any, *, files: int = 1) -> None:
     assert harness.count("ContentVersion") == files
 
 
+ROW_LOCK_OUTLASTING_THE_CONNECTOR = {
+    "method": "POST",
+    "path": "/composite/graph$",
+    "errorCode": "UNABLE_TO_LOCK_ROW",
+    "times": 3,  # outlasts the connector's own attempts: the queue retries
+}
+
+
 @pytest.mark.parametrize(
-    ("fault", "attempts"),
+    ("harness", "fault", "attempts"),
     [
         pytest.param(
+            "sqlite",
             {"method": "POST", "path": "/composite/graph$", "errorCode": "UNABLE_TO_LOCK_ROW"},
             1,
             id="row-lock-on-the-graph",
         ),
         pytest.param(
-            {
-                "method": "POST",
-                "path": "/composite/graph$",
-                "errorCode": "UNABLE_TO_LOCK_ROW",
-                "times": 3,  # outlasts the connector's own attempts: the queue retries
-            },
-            2,
-            id="row-lock-outlasting-the-connector",
+            "sqlite", ROW_LOCK_OUTLASTING_THE_CONNECTOR, 2, id="row-lock-outlasting-the-connector"
         ),
         pytest.param(
+            "postgresql",
+            ROW_LOCK_OUTLASTING_THE_CONNECTOR,
+            2,
+            id="row-lock-outlasting-the-connector-postgresql",
+            marks=pytest.mark.postgres,
+        ),
+        pytest.param(
+            "sqlite",
             {"method": "POST", "path": "/composite$", "status": 503, "times": 2},
             1,
             id="503-on-the-read",
         ),
         pytest.param(
+            "sqlite",
             {"method": "POST", "path": "/composite/graph$", "errorCode": "UNKNOWN_EXCEPTION"},
             1,
             id="500-on-the-graph",
         ),
     ],
+    indirect=["harness"],
 )
 def test_salesforce_faults_are_retried_without_duplicates(
     harness: Any, quote: Quote, pdf_file: File, fault: dict[str, Any], attempts: int
@@ -73,6 +91,33 @@ def test_salesforce_faults_are_retried_without_duplicates(
     assert (event.status, event.attempts) == ("done", attempts), event.last_error
     if attempts > 1:
         assert "UNABLE_TO_LOCK_ROW" in str(harness.runs(event)[0]["error"])
+    one_dossier(harness)
+    write_back = harness.write_back_event(sent["conversion_id"])
+    assert write_back is not None and write_back.status == "done"
+
+
+@ON_BOTH_STORES
+def test_a_graph_committed_but_answered_too_late_is_retried_without_duplicates(
+    harness: Any, quote: Quote, pdf_file: File
+) -> None:
+    """The org commits the dossier, its answer never reaches the service in time: the
+    connector must not repeat the graph itself (it may have been committed, and it was), the
+    queue retries, and the retry reads what the lost answer would have said."""
+    harness.salesforce_fault(method="POST", path="/composite/graph$", answer_latency_ms=5000)
+    with harness.salesforce_read_timeout(1.0):
+        sent = harness.submit(quote("lost.answer@example.lu"), files=[pdf_file()])
+        harness.wait_idle()
+
+    event = harness.intake_event(sent["conversion_id"])
+    assert (event.status, event.attempts) == ("done", 2), event.last_error
+    first, second = harness.runs(event)
+    assert first["status"] == "retrying"
+    assert "TIMEOUT" in str(first["error"])
+    assert second["status"] == "succeeded"
+    # The retry's read finds everything the lost graph wrote: nothing is left to write.
+    assert second["counters"]["salesforce_api_calls"] == 1
+    assert second["counters"]["files_skipped"] == 1
+    assert harness.salesforce_calls()[GRAPH] == 1  # sent once, never repeated
     one_dossier(harness)
     write_back = harness.write_back_event(sent["conversion_id"])
     assert write_back is not None and write_back.status == "done"
@@ -93,6 +138,7 @@ def test_expired_sessions_log_in_again(harness: Any, quote: Quote, pdf_file: Fil
     one_dossier(harness)
 
 
+@ON_BOTH_STORES
 def test_a_failing_write_back_is_retried_alone(harness: Any, quote: Quote) -> None:
     harness.hubspot_fault(
         method="PATCH", path=r"^/crm/v3/objects/contacts/\d+$", status=503, count=2

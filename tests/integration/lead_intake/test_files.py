@@ -5,7 +5,8 @@ each is a warning line on the opportunity, never a failure of the request. A fil
 failed transiently is fetched again by the intake itself, minutes later, without anyone
 replaying anything.
 
-``harness`` is the conftest's ``Harness`` (sandbox emulators + running service).
+``harness`` is the conftest's ``Harness`` (sandbox emulators + running service); tests marked
+``ON_BOTH_STORES`` also run on PostgreSQL with four workers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from naturhome_sync.store.inbox import utcnow
 Quote = Callable[..., dict[str, str]]
 File = Callable[..., dict[str, str]]
 GRAPH = "POST /services/data/vXX.X/composite/graph"
+#: Runs a test on the SQLite harness (one worker) and the PostgreSQL one (four workers).
+ON_BOTH_STORES = pytest.mark.parametrize(
+    "harness", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def link_name(url: str) -> str:
@@ -161,6 +166,7 @@ def assert_scheduled(harness: Any, conversion_id: str, retry: int, minutes: int)
     return follow_up
 
 
+@ON_BOTH_STORES
 def test_a_file_the_storage_host_failed_is_fetched_again_by_the_intake(
     harness: Any, quote: Quote, pdf_file: File
 ) -> None:

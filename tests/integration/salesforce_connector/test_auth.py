@@ -411,9 +411,9 @@ def test_a_refused_relogin_is_an_auth_error(emulator: Emulator, client: Salesfor
 
 @emulator_only
 def test_the_login_endpoint_unreachable_is_transient(
-    emulator: Emulator, make_client: Callable[..., SalesforceClient]
+    emulator: Emulator, make_client: Callable[..., SalesforceClient], closed_port_url: str
 ) -> None:
-    client = make_client(emulator.settings(emulator_url="http://127.0.0.1:9", retry_attempts=2))
+    client = make_client(emulator.settings(emulator_url=closed_port_url, retry_attempts=2))
     with pytest.raises(TransientError) as caught:
         client.count("SELECT COUNT() FROM Account")
     assert caught.value.code == "CONNECT_FAILED"

@@ -39,12 +39,11 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 def test_a_read_slower_than_the_timeout_is_retried_then_answers(
     emulator: Emulator, make_client: Callable[..., SalesforceClient]
 ) -> None:
-    client = make_client(read_timeout_s=0.3)
+    client = make_client(read_timeout_s=1.0)
     client.limits()
-    emulator.fault("GET", "/query", latency_ms=900, times=1)
-    started = time.monotonic()
+    emulator.fault("GET", "/query", latency_ms=3000, times=1)
     assert client.count("SELECT COUNT() FROM Account") == 0
-    assert 0.3 <= time.monotonic() - started < 0.9  # gave up on the slow answer
+    # Asked twice: the client gave up on the slow answer and the repeat was answered.
     assert emulator.calls("GET", "/query") == 2
 
 

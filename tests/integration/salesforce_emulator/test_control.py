@@ -4,10 +4,12 @@ persistence across restarts and concurrent use."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 from simple_salesforce.exceptions import (
     SalesforceGeneralError,
     SalesforceMalformedRequest,
@@ -143,26 +145,78 @@ def test_injected_session_expiry_makes_the_client_log_in_again(harness: Any) -> 
     assert harness.stats()["calls"]["POST /services/Soap/u/59.0"] == 2
 
 
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
 def test_latency_fault_delays_without_blocking_others(harness: Any) -> None:
     sf = harness.client()
-    harness.control("POST", "/faults", {"path": "/limits", "latency_ms": 400})
     other = harness.client()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        started = time.monotonic()
+    harness.control("POST", "/faults", {"path": "/limits", "latency_ms": 2000})
+    with ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(sf.limits)
-        time.sleep(0.05)
-        fast_started = time.monotonic()
-        other.query("SELECT COUNT() FROM Account")
-        fast = time.monotonic() - fast_started
-        slow.result()
-        total = time.monotonic() - started
-    assert total >= 0.4
-    assert fast < 0.3
+        # A fault is used up when a call matches it: from then on the slow call is waiting.
+        wait_until(lambda: harness.control("GET", "/faults").json()["faults"] == [], "it waits")
+        assert other.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+        assert not slow.done()  # the other call went through while the slow one waited
+        assert slow.result()["DailyApiRequests"]["Max"] > 0
+
+
+def test_an_answer_latency_fault_commits_the_call_then_holds_its_answer(harness: Any) -> None:
+    """A client that times out has not stopped the work: the record is there already."""
+    sf = harness.client()
+    fault = {"method": "POST", "path": "/sobjects/Account$", "answer_latency_ms": 1500}
+    created = harness.control("POST", "/faults", fault)
+    assert created.status_code == 201
+    assert created.json()["answer_latency_ms"] == 1500
+    headers = {"Authorization": f"Bearer {sf.session_id}"}
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        harness.http.post(
+            harness.data_url("sobjects/Account"),
+            json={"Name": "answer lost"},
+            headers=headers,
+            timeout=(5, 0.5),
+        )
+
+    [account] = sf.query("SELECT Name FROM Account")["records"]
+    assert account["Name"] == "answer lost"
+    assert harness.stats()["calls"][f"POST {V}/sobjects/Account"] == 1
+    assert harness.control("GET", "/faults").json() == {"faults": []}  # used up
+
+
+def test_an_answer_latency_fault_on_the_login_issues_the_session_then_answers_late(
+    harness: Any,
+) -> None:
+    creds = harness.config.credentials
+    harness.control("DELETE", "/sessions")  # sessions outlive resets: start from none
+    fault = {"path": "/services/oauth2/token", "answer_latency_ms": 1500}
+    assert harness.control("POST", "/faults", fault).status_code == 201
+    form = {
+        "grant_type": "password",
+        "client_id": creds.consumer_key,
+        "client_secret": creds.consumer_secret,
+        "username": creds.username,
+        "password": creds.password + creds.security_token,
+    }
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        harness.http.post(f"{harness.url}/services/oauth2/token", data=form, timeout=(5, 0.5))
+
+    assert harness.control("DELETE", "/sessions").json() == {"expired": 1}
 
 
 def test_bad_fault_specs_are_refused(harness: Any) -> None:
     assert harness.control("POST", "/faults", {"path": "("}).status_code == 400
     assert harness.control("POST", "/faults", {"path": "/x"}).status_code == 400
+    refused_and_late = {"path": "/x", "status": 503, "answer_latency_ms": 100}
+    answer = harness.control("POST", "/faults", refused_and_late)
+    assert answer.status_code == 400
+    assert answer.json()[0]["fields"] == ["answer_latency_ms"]
+    assert harness.control("GET", "/faults").json() == {"faults": []}
 
 
 # -- load --------------------------------------------------------------------------------------
