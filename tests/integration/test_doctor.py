@@ -182,10 +182,10 @@ def test_refused_credentials_are_a_login_finding(
 
 
 def test_an_unreachable_org_is_a_login_finding(
-    clean_org: SalesforceEmulator, write_env: Callable[..., Path]
+    clean_org: SalesforceEmulator, write_env: Callable[..., Path], closed_port_url: str
 ) -> None:
     env = write_env(
-        clean_org, salesforce__emulator_url="http://127.0.0.1:9", salesforce__retry_attempts=1
+        clean_org, salesforce__emulator_url=closed_port_url, salesforce__retry_attempts=1
     )
     code, report = doctor_json(env)
     assert code == 1

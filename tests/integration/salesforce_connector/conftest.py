@@ -17,7 +17,6 @@ Tests that need the emulator's switches (faults, clock, token expiry, limits) ca
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -238,15 +237,6 @@ def make_emulator(tmp_path: Path, jwt_keys: JwtKeys) -> Iterator[Callable[..., E
     yield start
     for emulator in started:
         emulator.stop()
-
-
-@pytest.fixture
-def closed_port_url() -> Iterator[str]:
-    """A loopback URL where nothing listens. The port stays bound (never listening) for the
-    test, so a connection is refused and no other process can take the port meanwhile."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 # -- clients and cleanup -----------------------------------------------------------------------
