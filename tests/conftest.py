@@ -227,18 +227,7 @@ class Processes:
         return proc
 
     @staticmethod
-    @pytest.fixture
-def closed_port_url() -> Iterator[str]:
-    """A loopback URL where nothing listens. The port stays bound (never listening) for the
-    test, so a connection is refused and no other process can take the port meanwhile."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-def free_port() -> int:
+    def free_port() -> int:
         return free_port()
 
     @staticmethod
