@@ -37,17 +37,6 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubSpotEmulat
         yield running
 
 
-@pytest.fixture
-def hubspot(emulator: HubSpotEmulator) -> HubSpotEmulator:
-    requests.post(f"{emulator.base_url}/__sandbox/reset", timeout=5).raise_for_status()
-    requests.post(
-        f"{emulator.base_url}/__sandbox/config",
-        json={"service_webhook_url": None, "search_delay_s": 0.0, "rate_limits": False},
-        timeout=5,
-    ).raise_for_status()
-    return emulator
-
-
 def hubspot_settings(emulator: HubSpotEmulator, **extra: Any) -> dict[str, Any]:
     config = emulator.config
     return {
